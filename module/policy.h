@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef CR_POLICY_H
+#define CR_POLICY_H
+#endif

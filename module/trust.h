@@ -1,0 +1,61 @@
+/* Trust profile: the X509_STORE and verification parameters one policy's
+ * 'trust' line describes, built once per configuration, read-only after. */
+#ifndef CR_TRUST_H
+#define CR_TRUST_H
+#include <time.h>
+#include <openssl/x509.h>
+#include "certrole.h"
+
+enum cr_crl_check { CR_CRL_NONE = 0, CR_CRL_LEAF = 1, CR_CRL_CHAIN = 2 };
+
+/* Parsed 'trust' options (owned strings; cr_trust_opts_clear frees). */
+struct cr_trust_opts {
+    char *ca_file;           /* PEM bundle of anchors (may be NULL) */
+    char *ca_dir;            /* c_rehash'd directory (may be NULL) */
+    char **crl_files;        /* PEM or DER CRL files */
+    size_t n_crl_files;
+    enum cr_crl_check crl_check;
+    int depth;               /* max intermediates, OpenSSL meaning; -1 default */
+    int purpose;             /* X509_PURPOSE_SSL_CLIENT by default; 0 = any */
+    time_t at_time;          /* 0 = now; else fixed validation time */
+    int strict;              /* X509_V_FLAG_X509_STRICT + certrole's own extras */
+    char **policies;         /* initial policy OIDs (explicit policy), may be empty */
+    size_t n_policies;
+    int explicit_policy, inhibit_any, inhibit_map;  /* RFC 5280 policy inputs */
+};
+
+void cr_trust_opts_clear(struct cr_trust_opts *o);
+
+struct cr_trust;  /* opaque */
+
+/* Builds the store (loads CA file/dir and CRLs). On failure returns a code
+ * and writes a one-line message ("crl-file /x: not a CRL") into err. */
+certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **out,
+                             char *err, size_t errlen);
+void cr_trust_free(struct cr_trust *t);
+
+/* Earliest CRL nextUpdate among loaded CRLs (0 if none): bounds cache TTLs. */
+time_t cr_trust_crl_next_update(const struct cr_trust *t);
+
+/* Files the trust profile read, for change detection (NULL-terminated,
+ * borrowed). */
+const char *const *cr_trust_files(const struct cr_trust *t);
+
+/* Outcome of path validation. Strings are malloc'd; cr_verified_clear. */
+struct cr_verified {
+    certrole_code code;
+    char *message;              /* detail, e.g. "certificate expired on ..." */
+    char *hint;                 /* one actionable line */
+    STACK_OF(X509) *chain;      /* validated chain leaf..anchor, or NULL */
+    int depth;                  /* chain length when validated */
+    time_t not_after_min;       /* earliest notAfter in the chain (cache bound) */
+    int x509_error;             /* raw X509_V_ERR_* for diagnostics/conformance */
+    int error_depth;
+};
+
+void cr_verified_clear(struct cr_verified *v);
+
+/* Validates leaf + untrusted (any order) against the profile. Thread-safe. */
+certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
+                              STACK_OF(X509) *untrusted, struct cr_verified *out);
+#endif
