@@ -1,1 +1,403 @@
-/* placeholder: not yet written */
+/* The peer identity: everything a realm or a log line needs to know about
+ * the leaf, extracted once per verification. Names that could be read two
+ * ways (a NUL byte inside a value, two CNs, undecodable strings) are
+ * reported as CERTROLE_E_BAD_NAME rather than silently picked. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+#include "identity.h"
+
+/* The first problem found wins: it is the one the person sees. */
+static void set_problem(char **msg, char **hint, const char *m, const char *h)
+{
+    if (msg && !*msg)
+        *msg = strdup(m);
+    if (hint && !*hint)
+        *hint = strdup(h);
+}
+
+static const char HINT_NAME[] =
+    "reissue the certificate with a clean subject: one CN, no NUL bytes, "
+    "values in a standard string type (UTF8String or PrintableString)";
+static const char HINT_SAN[] =
+    "reissue the certificate: its subjectAltName entries must be plain "
+    "text without NUL bytes (IP addresses 4 or 16 bytes)";
+
+/* UTF-8 copy of an ASN1_STRING. Returns NULL and sets *why for a value
+ * that cannot be decoded or holds a NUL byte (which would let "a\0b" be
+ * read as "a"). */
+static char *asn1_text(const ASN1_STRING *s, const char **why)
+{
+    unsigned char *u = NULL;
+    int n = ASN1_STRING_to_UTF8(&u, s);
+    if (n < 0) {
+        *why = "cannot be decoded as text";
+        return NULL;
+    }
+    if (memchr(u, '\0', (size_t)n)) {
+        OPENSSL_free(u);
+        *why = "contains a NUL byte";
+        return NULL;
+    }
+    char *out = strdup((char *)u);
+    OPENSSL_free(u);
+    if (!out)
+        *why = "out of memory";
+    return out;
+}
+
+static char *hexstr(const unsigned char *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *s = malloc(n * 2 + 1);
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = digits[p[i] >> 4];
+        s[2 * i + 1] = digits[p[i] & 15];
+    }
+    s[2 * n] = '\0';
+    return s;
+}
+
+static char *serial_hex(X509 *leaf)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
+    if (!bn)
+        return NULL;
+    char *h = BN_bn2hex(bn); /* upper case */
+    BN_free(bn);
+    if (!h)
+        return NULL;
+    char *s = strdup(h);
+    OPENSSL_free(h);
+    return s;
+}
+
+static time_t asn1_time_t(const ASN1_TIME *t)
+{
+    struct tm tm;
+    if (!t || !ASN1_TIME_to_tm(t, &tm))
+        return (time_t)0;
+    return timegm(&tm);
+}
+
+/* Checks every subject value, fills cn (only when exactly one) and the
+ * subject emailAddress fallback. Returns 0 or -1 (problem recorded). */
+static int scan_subject(struct certrole_identity *id, const X509_NAME *name,
+                        char **subject_email, char **msg, char **hint)
+{
+    int bad = 0, n_cn = 0;
+    char buf[256];
+    for (int i = 0; i < X509_NAME_entry_count(name); i++) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+        int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+        const char *why = NULL;
+        char *v = asn1_text(X509_NAME_ENTRY_get_data(e), &why);
+        if (!v) {
+            const char *sn = nid != NID_undef ? OBJ_nid2sn(nid) : "attribute";
+            snprintf(buf, sizeof buf, "certificate subject: %s value %s", sn, why);
+            set_problem(msg, hint, buf, HINT_NAME);
+            bad = 1;
+            continue;
+        }
+        if (nid == NID_commonName) {
+            n_cn++;
+            if (n_cn == 1) {
+                id->cn = v;
+                v = NULL;
+            }
+        } else if (nid == NID_pkcs9_emailAddress && !*subject_email) {
+            *subject_email = v;
+            v = NULL;
+        }
+        free(v);
+    }
+    if (n_cn > 1) {
+        snprintf(buf, sizeof buf,
+                 "certificate subject has %d CN attributes; which one names the peer is ambiguous",
+                 n_cn);
+        set_problem(msg, hint, buf, HINT_NAME);
+        free(id->cn);
+        id->cn = NULL;
+        bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
+static int add_san(struct certrole_identity *id, certrole_san_type type, char *value)
+{
+    struct cr_san *n = realloc(id->sans, (id->n_sans + 1) * sizeof *n);
+    if (!n) {
+        free(value);
+        return -1;
+    }
+    id->sans = n;
+    id->sans[id->n_sans].type = type;
+    id->sans[id->n_sans].value = value;
+    id->n_sans++;
+    return 0;
+}
+
+/* IA5String SAN value; NULL for a NUL byte inside. */
+static char *ia5_text(const ASN1_IA5STRING *s)
+{
+    const unsigned char *d = ASN1_STRING_get0_data(s);
+    int n = ASN1_STRING_length(s);
+    if (n < 0 || memchr(d, '\0', (size_t)n))
+        return NULL;
+    return strndup((const char *)d, (size_t)n);
+}
+
+static char *ip_text(const ASN1_OCTET_STRING *s)
+{
+    char buf[INET6_ADDRSTRLEN];
+    const unsigned char *d = ASN1_STRING_get0_data(s);
+    int n = ASN1_STRING_length(s);
+    int af = n == 4 ? AF_INET : n == 16 ? AF_INET6 : -1;
+    if (af < 0 || !inet_ntop(af, d, buf, sizeof buf))
+        return NULL;
+    return strdup(buf);
+}
+
+/* Returns 0, -1 for a bad name (recorded), -2 for no memory. */
+static int scan_sans(struct certrole_identity *id, X509 *leaf, char **msg, char **hint)
+{
+    int crit = -1;
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, &crit, NULL);
+    if (!gens) {
+        if (crit == -1)
+            return 0; /* no subjectAltName */
+        set_problem(msg, hint, crit == -2
+                    ? "certificate has more than one subjectAltName extension"
+                    : "certificate subjectAltName extension cannot be decoded", HINT_SAN);
+        return -1;
+    }
+    int rc = 0;
+    char buf[160];
+    for (int i = 0; i < sk_GENERAL_NAME_num(gens) && rc != -2; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        certrole_san_type type;
+        char *v;
+        const char *what;
+        switch (g->type) {
+        case GEN_EMAIL: type = CERTROLE_SAN_EMAIL; what = "email"; v = ia5_text(g->d.rfc822Name); break;
+        case GEN_DNS:   type = CERTROLE_SAN_DNS; what = "DNS"; v = ia5_text(g->d.dNSName); break;
+        case GEN_URI:   type = CERTROLE_SAN_URI; what = "URI"; v = ia5_text(g->d.uniformResourceIdentifier); break;
+        case GEN_IPADD: type = CERTROLE_SAN_IP; what = "IP"; v = ip_text(g->d.iPAddress); break;
+        default: continue; /* otherName, dirName, ...: not part of the identity view */
+        }
+        if (!v) {
+            snprintf(buf, sizeof buf, "certificate subjectAltName entry %d (%s) %s", i + 1, what,
+                     type == CERTROLE_SAN_IP ? "is not a 4- or 16-byte address"
+                                             : "contains a NUL byte");
+            set_problem(msg, hint, buf, HINT_SAN);
+            rc = -1;
+            continue;
+        }
+        if (type == CERTROLE_SAN_EMAIL && !id->email && !(id->email = strdup(v))) {
+            free(v);
+            rc = -2;
+            break;
+        }
+        if (add_san(id, type, v) < 0)
+            rc = -2;
+    }
+    GENERAL_NAMES_free(gens);
+    return rc;
+}
+
+/* Canonical string and key of a name via the DN module. */
+static int dn_pair(const X509_NAME *name, char **str, char **key)
+{
+    if (certrole_dn_from_x509(name, str) != CERTROLE_OK) {
+        *str = NULL;
+        return -1;
+    }
+    if (certrole_dn_key_from_x509(name, key) != CERTROLE_OK) {
+        *key = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,
+                                    char **msg, char **hint)
+{
+    char *m = NULL, *h = NULL;
+    if (msg)
+        *msg = NULL;
+    if (hint)
+        *hint = NULL;
+    memset(id, 0, sizeof *id);
+    if (!leaf)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    if (!X509_up_ref(leaf))
+        return CERTROLE_E_INTERNAL;
+    id->leaf = leaf;
+
+    int bad = 0, nomem = 0;
+    unsigned char *der = NULL;
+    int dlen = i2d_X509(leaf, &der);
+    if (dlen <= 0) {
+        nomem = 1;
+    } else {
+        id->der = malloc((size_t)dlen);
+        if (id->der) {
+            memcpy(id->der, der, (size_t)dlen);
+            id->der_len = (size_t)dlen;
+        } else {
+            nomem = 1;
+        }
+        OPENSSL_free(der);
+    }
+
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (X509_digest(leaf, EVP_sha256(), md, &mdlen))
+        id->fingerprint = hexstr(md, mdlen);
+    if (!id->fingerprint)
+        nomem = 1;
+    if (!(id->serial = serial_hex(leaf)))
+        nomem = 1;
+    id->not_before = asn1_time_t(X509_get0_notBefore(leaf));
+    id->not_after = asn1_time_t(X509_get0_notAfter(leaf));
+
+    const X509_NAME *subj = X509_get_subject_name(leaf);
+    char *subject_email = NULL;
+    if (scan_subject(id, subj, &subject_email, &m, &h) < 0)
+        bad = 1;
+    if (dn_pair(subj, &id->subject, &id->subject_key) < 0) {
+        set_problem(&m, &h, "certificate subject cannot be rendered as an RFC 4514 name",
+                    HINT_NAME);
+        bad = 1;
+    }
+    if (dn_pair(X509_get_issuer_name(leaf), &id->issuer, &id->issuer_key) < 0) {
+        set_problem(&m, &h, "certificate issuer name cannot be rendered as an RFC 4514 name "
+                    "(NUL byte or undecodable value)", HINT_NAME);
+        bad = 1;
+    }
+
+    int s = scan_sans(id, leaf, &m, &h);
+    if (s == -1)
+        bad = 1;
+    else if (s == -2)
+        nomem = 1;
+    if (!id->email)
+        id->email = subject_email;
+    else
+        free(subject_email);
+
+    if (nomem) {
+        free(m);
+        free(h);
+        return CERTROLE_E_NO_MEMORY;
+    }
+    if (bad) {
+        if (!m || !h) {
+            free(m);
+            free(h);
+            return CERTROLE_E_NO_MEMORY;
+        }
+        if (msg)
+            *msg = m;
+        else
+            free(m);
+        if (hint)
+            *hint = h;
+        else
+            free(h);
+        return CERTROLE_E_BAD_NAME;
+    }
+    free(m);
+    free(h);
+    return CERTROLE_OK;
+}
+
+certrole_code cr_identity_set_anchor(struct certrole_identity *id, X509 *anchor)
+{
+    if (!id || !anchor)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    free(id->anchor);
+    free(id->anchor_key);
+    id->anchor = id->anchor_key = NULL;
+    if (dn_pair(X509_get_subject_name(anchor), &id->anchor, &id->anchor_key) < 0) {
+        free(id->anchor);
+        free(id->anchor_key);
+        id->anchor = id->anchor_key = NULL;
+        return CERTROLE_E_BAD_NAME;
+    }
+    return CERTROLE_OK;
+}
+
+void cr_identity_clear(struct certrole_identity *id)
+{
+    if (!id)
+        return;
+    X509_free(id->leaf);
+    free(id->der);
+    free(id->subject);
+    free(id->subject_key);
+    free(id->issuer);
+    free(id->issuer_key);
+    free(id->anchor);
+    free(id->anchor_key);
+    free(id->serial);
+    free(id->fingerprint);
+    free(id->cn);
+    free(id->email);
+    for (size_t i = 0; i < id->n_sans; i++)
+        free(id->sans[i].value);
+    free(id->sans);
+    memset(id, 0, sizeof *id);
+}
+
+/* ----- the realm SPI's read-only view ---------------------------------- */
+
+const char *certrole_identity_get(const certrole_identity *id, certrole_identity_field f)
+{
+    if (!id)
+        return NULL;
+    switch (f) {
+    case CERTROLE_ID_SUBJECT: return id->subject;
+    case CERTROLE_ID_SUBJECT_KEY: return id->subject_key;
+    case CERTROLE_ID_ISSUER: return id->issuer;
+    case CERTROLE_ID_ISSUER_KEY: return id->issuer_key;
+    case CERTROLE_ID_ANCHOR: return id->anchor;
+    case CERTROLE_ID_ANCHOR_KEY: return id->anchor_key;
+    case CERTROLE_ID_SERIAL: return id->serial;
+    case CERTROLE_ID_FINGERPRINT: return id->fingerprint;
+    case CERTROLE_ID_CN: return id->cn;
+    case CERTROLE_ID_EMAIL: return id->email;
+    }
+    return NULL;
+}
+
+const unsigned char *certrole_identity_der(const certrole_identity *id, size_t *len)
+{
+    if (len)
+        *len = id ? id->der_len : 0;
+    return id ? id->der : NULL;
+}
+
+size_t certrole_identity_san_count(const certrole_identity *id)
+{
+    return id ? id->n_sans : 0;
+}
+
+const char *certrole_identity_san(const certrole_identity *id, size_t i,
+                                  certrole_san_type *type)
+{
+    if (!id || i >= id->n_sans)
+        return NULL;
+    if (type)
+        *type = id->sans[i].type;
+    return id->sans[i].value;
+}

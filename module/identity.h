@@ -25,7 +25,7 @@ struct certrole_identity {
 };
 
 /* Fills id from leaf (takes its own reference). Returns CERTROLE_OK, or
- * CERTROLE_E_BAD_NAME with *msg/*hint set (malloc'd) for a NUL byte in a
+ * CERTROLE_E_BAD_NAME with *msg and *hint set (malloc'd) for a NUL byte in a
  * name or SAN, two CNs, or undecodable strings; the other fields are still
  * filled as far as possible so the denial can be explained. */
 certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,

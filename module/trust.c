@@ -1,1 +1,460 @@
-/* placeholder: not yet written */
+/* Trust profile: the X509_STORE (CA file/dir, CRLs) and path validation
+ * (trust.h); option parsing is in trust_opts.c. */
+#define _GNU_SOURCE
+#include "trust.h"
+#include "diagnose.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+struct cr_trust {
+    X509_STORE *store;            /* anchors, CRLs and the verify params */
+    STACK_OF(X509_CRL) *crls;     /* loaded CRLs: nextUpdate, diagnostics */
+    char **files;                 /* NULL-terminated: files read */
+    int depth, purpose, strict;
+    time_t crl_next_update;
+};
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ----- building the store -------------------------------------------------- */
+
+static const char *ossl_reason(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    return r ? r : "no detail";
+}
+
+/* Reads a whole file; sets errno-based message on failure. */
+static unsigned char *slurp(const char *path, size_t *len, char *err, size_t errlen,
+                            const char *what)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        errf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 8192, n = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+        if (n == cap) {
+            unsigned char *nb = cap < (1u << 28) ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int rd_err = ferror(f);
+    fclose(f);
+    if (!buf) {
+        errf(err, errlen, "%s %s: out of memory or file too large", what, path);
+        return NULL;
+    }
+    if (rd_err) {
+        free(buf);
+        errf(err, errlen, "%s %s: read error", what, path);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* Loads every CRL of a PEM (several blocks) or DER (several concatenated)
+ * file into t. Fails if the file holds no CRL or a damaged one. */
+static certrole_code load_crl_file(struct cr_trust *t, const char *path,
+                                   char *err, size_t errlen)
+{
+    size_t len = 0;
+    unsigned char *buf = slurp(path, &len, err, errlen, "crl-file");
+    if (!buf)
+        return CERTROLE_E_IO;
+    certrole_code rc = CERTROLE_OK;
+    int count = 0;
+    ERR_clear_error();
+    if (memmem(buf, len, "-----BEGIN", 10)) {
+        BIO *bio = BIO_new_mem_buf(buf, (int)len);
+        if (!bio) {
+            free(buf);
+            return CERTROLE_E_NO_MEMORY;
+        }
+        for (;;) {
+            X509_CRL *crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+            if (!crl) {
+                unsigned long e = ERR_peek_last_error();
+                if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+                    ERR_GET_REASON(e) == PEM_R_NO_START_LINE && count > 0) {
+                    ERR_clear_error();   /* clean end of file */
+                } else if (count == 0) {
+                    errf(err, errlen, "crl-file %s: not a CRL (no X509 CRL block could be read: %s)",
+                         path, ossl_reason());
+                    rc = CERTROLE_E_POLICY_ERROR;
+                } else {
+                    errf(err, errlen, "crl-file %s: CRL number %d is damaged (%s)",
+                         path, count + 1, ossl_reason());
+                    rc = CERTROLE_E_POLICY_ERROR;
+                }
+                break;
+            }
+            if (!sk_X509_CRL_push(t->crls, crl)) {
+                X509_CRL_free(crl);
+                rc = CERTROLE_E_NO_MEMORY;
+                break;
+            }
+            count++;
+        }
+        BIO_free(bio);
+    } else {
+        const unsigned char *p = buf, *end = buf + len;
+        while (p < end) {
+            const unsigned char *start = p;
+            X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)(end - p));
+            if (!crl) {
+                if (count == 0)
+                    errf(err, errlen, "crl-file %s: not a CRL (neither PEM nor DER X.509 CRL: %s)",
+                         path, ossl_reason());
+                else
+                    errf(err, errlen, "crl-file %s: trailing data at byte %zu is not a DER CRL",
+                         path, (size_t)(start - buf));
+                rc = CERTROLE_E_POLICY_ERROR;
+                break;
+            }
+            if (!sk_X509_CRL_push(t->crls, crl)) {
+                X509_CRL_free(crl);
+                rc = CERTROLE_E_NO_MEMORY;
+                break;
+            }
+            count++;
+        }
+        if (rc == CERTROLE_OK && count == 0) {
+            errf(err, errlen, "crl-file %s: empty file, no CRL", path);
+            rc = CERTROLE_E_POLICY_ERROR;
+        }
+    }
+    ERR_clear_error();
+    free(buf);
+    return rc;
+}
+
+void cr_trust_free(struct cr_trust *t)
+{
+    if (!t)
+        return;
+    X509_STORE_free(t->store);
+    sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
+    if (t->files)
+        for (char **f = t->files; *f; f++)
+            free(*f);
+    free(t->files);
+    free(t);
+}
+
+static int add_file(struct cr_trust *t, size_t *n, const char *path)
+{
+    char **nf = realloc(t->files, (*n + 2) * sizeof *nf);
+    if (!nf)
+        return -1;
+    t->files = nf;
+    if (!(nf[*n] = strdup(path)))
+        return -1;
+    nf[++*n] = NULL;
+    return 0;
+}
+
+static certrole_code set_params(struct cr_trust *t, const struct cr_trust_opts *o,
+                                char *err, size_t errlen)
+{
+    X509_VERIFY_PARAM *param = X509_STORE_get0_param(t->store);
+    unsigned long flags = 0;
+    if (o->crl_check == CR_CRL_LEAF)
+        flags |= X509_V_FLAG_CRL_CHECK;
+    else if (o->crl_check == CR_CRL_CHAIN)
+        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    if (o->crl_check != CR_CRL_NONE)
+        flags |= X509_V_FLAG_EXTENDED_CRL_SUPPORT | X509_V_FLAG_USE_DELTAS;
+    if (o->strict)
+        flags |= X509_V_FLAG_X509_STRICT;
+    if (o->n_policies || o->explicit_policy || o->inhibit_any || o->inhibit_map)
+        flags |= X509_V_FLAG_POLICY_CHECK;
+    if (o->explicit_policy)
+        flags |= X509_V_FLAG_EXPLICIT_POLICY;
+    if (o->inhibit_any)
+        flags |= X509_V_FLAG_INHIBIT_ANY;
+    if (o->inhibit_map)
+        flags |= X509_V_FLAG_INHIBIT_MAP;
+    if (flags && !X509_VERIFY_PARAM_set_flags(param, flags))
+        return CERTROLE_E_NO_MEMORY;
+    if (o->purpose && !X509_VERIFY_PARAM_set_purpose(param, o->purpose)) {
+        errf(err, errlen, "purpose: not supported by this OpenSSL");
+        return CERTROLE_E_POLICY_ERROR;
+    }
+    if (o->depth >= 0)
+        X509_VERIFY_PARAM_set_depth(param, o->depth);
+    if (o->at_time)
+        X509_VERIFY_PARAM_set_time(param, o->at_time);
+    for (size_t i = 0; i < o->n_policies; i++) {
+        ASN1_OBJECT *obj = OBJ_txt2obj(o->policies[i], 1);
+        if (!obj || !X509_VERIFY_PARAM_add0_policy(param, obj)) {
+            ASN1_OBJECT_free(obj);
+            errf(err, errlen, "policy=%s: not a dotted OID", o->policies[i]);
+            return CERTROLE_E_POLICY_ERROR;
+        }
+    }
+    return CERTROLE_OK;
+}
+
+certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **out,
+                             char *err, size_t errlen)
+{
+    if (!o || !out)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!o->ca_file && !o->ca_dir) {
+        errf(err, errlen, "trust: no ca-file or ca-dir given, so no certificate could be trusted");
+        return CERTROLE_E_POLICY_ERROR;
+    }
+    struct cr_trust *t = calloc(1, sizeof *t);
+    if (!t)
+        return CERTROLE_E_NO_MEMORY;
+    size_t nfiles = 0;
+    certrole_code rc = CERTROLE_E_NO_MEMORY;
+    t->depth = o->depth;
+    t->purpose = o->purpose;
+    t->strict = o->strict;
+    if (!(t->store = X509_STORE_new()) || !(t->crls = sk_X509_CRL_new_null()) ||
+        !(t->files = calloc(1, sizeof *t->files)))
+        goto fail;
+    ERR_clear_error();
+
+    if (o->ca_file) {
+        size_t len;
+        unsigned char *buf = slurp(o->ca_file, &len, err, errlen, "ca-file");
+        if (!buf) {
+            rc = CERTROLE_E_IO;
+            goto fail;
+        }
+        free(buf);
+        if (X509_STORE_load_file(t->store, o->ca_file) != 1) {
+            errf(err, errlen, "ca-file %s: no usable certificate (%s)", o->ca_file, ossl_reason());
+            rc = CERTROLE_E_POLICY_ERROR;
+            goto fail;
+        }
+        if (add_file(t, &nfiles, o->ca_file) < 0)
+            goto fail;
+    }
+    if (o->ca_dir) {
+        struct stat st;
+        if (stat(o->ca_dir, &st) != 0) {
+            errf(err, errlen, "ca-dir %s: %s", o->ca_dir, strerror(errno));
+            rc = CERTROLE_E_IO;
+            goto fail;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            errf(err, errlen, "ca-dir %s: not a directory", o->ca_dir);
+            rc = CERTROLE_E_POLICY_ERROR;
+            goto fail;
+        }
+        if (X509_STORE_load_path(t->store, o->ca_dir) != 1) {
+            errf(err, errlen, "ca-dir %s: cannot be used (%s)", o->ca_dir, ossl_reason());
+            rc = CERTROLE_E_POLICY_ERROR;
+            goto fail;
+        }
+        if (add_file(t, &nfiles, o->ca_dir) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < o->n_crl_files; i++) {
+        if ((rc = load_crl_file(t, o->crl_files[i], err, errlen)) != CERTROLE_OK)
+            goto fail;
+        rc = CERTROLE_E_NO_MEMORY;
+        if (add_file(t, &nfiles, o->crl_files[i]) < 0)
+            goto fail;
+    }
+    for (int i = 0; i < sk_X509_CRL_num(t->crls); i++) {
+        X509_CRL *crl = sk_X509_CRL_value(t->crls, i);
+        if (!X509_STORE_add_crl(t->store, crl)) {
+            errf(err, errlen, "cannot add CRL to the store (%s)", ossl_reason());
+            rc = CERTROLE_E_POLICY_ERROR;
+            goto fail;
+        }
+        const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+        time_t tnu = nu ? cr_asn1_time_to_time_t(nu) : 0;
+        if (tnu && (!t->crl_next_update || tnu < t->crl_next_update))
+            t->crl_next_update = tnu;
+    }
+    /* A CRL check without any CRL would deny every peer: say so now. CRLs
+     * may also come from a hashed ca-dir (*.r0), so that one is allowed. */
+    if (o->crl_check != CR_CRL_NONE && sk_X509_CRL_num(t->crls) == 0 && !o->ca_dir) {
+        errf(err, errlen, "crl-check=%s but no CRL is loaded: add crl-file=",
+             o->crl_check == CR_CRL_LEAF ? "leaf" : "chain");
+        rc = CERTROLE_E_POLICY_ERROR;
+        goto fail;
+    }
+    if ((rc = set_params(t, o, err, errlen)) != CERTROLE_OK)
+        goto fail;
+    ERR_clear_error();
+    *out = t;
+    return CERTROLE_OK;
+fail:
+    ERR_clear_error();
+    if (rc == CERTROLE_E_NO_MEMORY && err && errlen && !*err)
+        errf(err, errlen, "out of memory building the trust store");
+    cr_trust_free(t);
+    return rc;
+}
+
+time_t cr_trust_crl_next_update(const struct cr_trust *t)
+{
+    return t ? t->crl_next_update : 0;
+}
+
+const char *const *cr_trust_files(const struct cr_trust *t)
+{
+    static const char *const none[] = { NULL };
+    return (t && t->files) ? (const char *const *)t->files : none;
+}
+
+/* ----- verification ---------------------------------------------------------- */
+
+void cr_verified_clear(struct cr_verified *v)
+{
+    if (!v)
+        return;
+    free(v->message);
+    free(v->hint);
+    sk_X509_pop_free(v->chain, X509_free);
+    memset(v, 0, sizeof *v);
+}
+
+static certrole_code set_out(struct cr_verified *v, certrole_code code,
+                             char *msg, char *hint)
+{
+    free(v->message);
+    free(v->hint);
+    v->message = msg;
+    v->hint = hint;
+    v->code = code;
+    if (!msg || !hint)
+        return CERTROLE_E_NO_MEMORY;
+    return code;
+}
+
+/* certrole's own strict-mode checks on a chain OpenSSL accepted. */
+static certrole_code strict_extras(const struct cr_trust *t, X509 *leaf,
+                                   struct cr_verified *v)
+{
+    char *msg = NULL, *dn = cr_diag_dn(X509_get_subject_name(leaf));
+    certrole_code rc = CERTROLE_OK;
+    if (t->purpose == X509_PURPOSE_SSL_CLIENT &&
+        (X509_get_extension_flags(leaf) & EXFLAG_CA)) {
+        if (asprintf(&msg, "client certificate is a CA certificate "
+                     "(basicConstraints CA:TRUE); strict mode refuses CAs as clients (%s)",
+                     dn ? dn : "?") < 0)
+            msg = NULL;
+        rc = set_out(v, CERTROLE_E_WRONG_PURPOSE, msg,
+                     strdup("issue the client certificate with basicConstraints=CA:FALSE"));
+    } else {
+        const ASN1_INTEGER *sn = X509_get0_serialNumber(leaf);
+        BIGNUM *bn = sn ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
+        if (!bn || BN_is_zero(bn) || BN_is_negative(bn)) {
+            if (asprintf(&msg, "client certificate serial number is %s; RFC 5280 requires "
+                         "a positive serial (%s)", !bn ? "unreadable"
+                         : BN_is_zero(bn) ? "zero" : "negative", dn ? dn : "?") < 0)
+                msg = NULL;
+            rc = set_out(v, CERTROLE_E_CHAIN_INVALID, msg,
+                         strdup("reissue the certificate with a positive random serial number"));
+        }
+        BN_free(bn);
+    }
+    free(dn);
+    return rc;
+}
+
+certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
+                              STACK_OF(X509) *untrusted, struct cr_verified *out)
+{
+    if (!out)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    if (!t || !leaf)
+        return set_out(out, CERTROLE_E_INVALID_ARGUMENT,
+                       strdup(certrole_strerror(CERTROLE_E_INVALID_ARGUMENT)),
+                       strdup("pass a trust profile and a leaf certificate"));
+    /* One X509_STORE_CTX per call: the shared store is only read. */
+    X509_STORE_CTX *sctx = X509_STORE_CTX_new();
+    if (!sctx || !X509_STORE_CTX_init(sctx, t->store, leaf, untrusted)) {
+        X509_STORE_CTX_free(sctx);
+        ERR_clear_error();
+        out->code = CERTROLE_E_NO_MEMORY;
+        return CERTROLE_E_NO_MEMORY;
+    }
+    X509_STORE_CTX_set0_crls(sctx, t->crls);
+    int ok = X509_verify_cert(sctx);
+    certrole_code rc;
+    if (ok == 1) {
+        out->chain = X509_STORE_CTX_get1_chain(sctx);
+        if (!out->chain) {
+            rc = set_out(out, CERTROLE_E_NO_MEMORY, NULL, NULL);
+            goto done;
+        }
+        out->depth = sk_X509_num(out->chain);
+        for (int i = 0; i < out->depth; i++) {
+            time_t na = cr_asn1_time_to_time_t(X509_get0_notAfter(sk_X509_value(out->chain, i)));
+            if (na && (!out->not_after_min || na < out->not_after_min))
+                out->not_after_min = na;
+        }
+        if (t->strict && (rc = strict_extras(t, leaf, out)) != CERTROLE_OK) {
+            sk_X509_pop_free(out->chain, X509_free);
+            out->chain = NULL;
+            out->depth = 0;
+            goto done;
+        }
+        rc = set_out(out, CERTROLE_OK, strdup("certificate chain is valid"), strdup(""));
+    } else {
+        struct cr_diag_in in = {
+            .x509_error = X509_STORE_CTX_get_error(sctx),
+            .depth = X509_STORE_CTX_get_error_depth(sctx),
+            .cert = X509_STORE_CTX_get_current_cert(sctx),
+            .chain = X509_STORE_CTX_get0_chain(sctx),
+            .crls = t->crls,
+            .max_depth = t->depth,
+            .purpose = t->purpose,
+        };
+        if (ok < 0 && in.x509_error == X509_V_OK)
+            in.x509_error = X509_V_ERR_UNSPECIFIED;
+        if (!in.cert && in.depth == 0)
+            in.cert = leaf;
+        char *msg = NULL, *hint = NULL;
+        certrole_code code = cr_diagnose(&in, &msg, &hint);
+        out->x509_error = in.x509_error;
+        out->error_depth = in.depth;
+        rc = set_out(out, code, msg, hint);
+    }
+done:
+    X509_STORE_CTX_free(sctx);
+    ERR_clear_error();
+    return rc;
+}

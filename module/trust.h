@@ -24,7 +24,16 @@ struct cr_trust_opts {
     int explicit_policy, inhibit_any, inhibit_map;  /* RFC 5280 policy inputs */
 };
 
+void cr_trust_opts_init(struct cr_trust_opts *o);   /* defaults */
 void cr_trust_opts_clear(struct cr_trust_opts *o);
+/* Applies one 'trust' key=value from the policy (ca-file, ca-dir,
+ * crl-file [repeatable], crl-check, depth, purpose, time, strict, policy,
+ * explicit-policy, inhibit-any, inhibit-mapping). Relative paths resolve
+ * against base_dir. Returns CERTROLE_OK or CERTROLE_E_POLICY_ERROR with a
+ * message (no file:line; the caller adds it) in err. */
+certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
+                                const char *value, const char *base_dir,
+                                char *err, size_t errlen);
 
 struct cr_trust;  /* opaque */
 

@@ -1,1 +1,224 @@
-/* placeholder: not yet written */
+/* cr_verify: the one path every certrole_verify_* call takes (verify.h).
+ * cache → trust (OpenSSL path validation) → identity → realm stack →
+ * result, plus one audit line per decision. */
+#define _GNU_SOURCE
+#include "verify.h"
+#include "cache.h"
+#include "config.h"
+#include "ctx.h"
+#include "errors.h"
+#include "identity.h"
+#include "log.h"
+#include "result.h"
+#include "stack.h"
+#include "trust.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* One audit line per decision, formatted and escaped by log.c. */
+static void audit(certrole_ctx *ctx, const certrole_result *r)
+{
+    cr_log_audit(&ctx->log, r, r->code, NULL, NULL, NULL);
+}
+
+/* Moves the realm outcome into the result. */
+static void take_outcome(certrole_result *r, struct cr_stack_outcome *o)
+{
+    r->user = o->user;
+    r->realm = o->realm;
+    r->roles = o->roles;
+    r->n_roles = o->n_roles;
+    o->user = o->realm = NULL;
+    o->roles = NULL;
+    o->n_roles = 0;
+}
+
+/* Until when may r be served from the cache? 0 = not at all. */
+static time_t cache_until(const struct cr_config *cfg, const certrole_result *r,
+                          const struct cr_verified *v, time_t now)
+{
+    time_t until;
+    switch (r->code) {
+    case CERTROLE_OK:
+        if (cfg->cache_ttl <= 0)
+            return 0;
+        until = now + cfg->cache_ttl;
+        break;
+    case CERTROLE_E_REALM_UNAVAILABLE:   /* transient: retry next time */
+    case CERTROLE_E_NO_MEMORY:
+    case CERTROLE_E_INTERNAL:
+    case CERTROLE_E_INVALID_ARGUMENT:
+        return 0;
+    default:
+        if (cfg->deny_ttl <= 0)
+            return 0;
+        until = now + cfg->deny_ttl;
+        break;
+    }
+    if (v->not_after_min && v->not_after_min < until)
+        until = v->not_after_min;
+    time_t crl = cr_trust_crl_next_update(cfg->trust);
+    if (crl && crl < until)
+        until = crl;
+    return until;
+}
+
+certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
+                        certrole_code input_code, const char *input_msg,
+                        const char *input_hint, certrole_result **res)
+{
+    if (!res)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    *res = NULL;
+    if (!ctx)
+        return CERTROLE_E_INVALID_ARGUMENT;
+
+    struct cr_config *cfg = cr_ctx_acquire(ctx);
+    if (!cfg)
+        return CERTROLE_E_INTERNAL;
+    certrole_result *r = NULL;
+    struct cr_verified v;
+    memset(&v, 0, sizeof v);
+    unsigned char kbuf[8192], *key = NULL;
+    size_t keylen = 0;
+    time_t now = 0;
+    char *idmsg = NULL, *idhint = NULL;
+
+    if (input_code != CERTROLE_OK || !leaf) {
+        if (!(r = cr_result_new(cfg)))
+            goto nomem;
+        if (leaf && cr_identity_from_leaf(&r->id, leaf, &idmsg, &idhint) == CERTROLE_OK)
+            r->have_id = 1;
+        else if (leaf)
+            r->have_id = 1;   /* partially filled: still explains the denial */
+        if (input_code == CERTROLE_OK)
+            input_code = CERTROLE_E_NO_CERTIFICATE;
+        cr_result_set(r, input_code, input_msg, input_hint);
+        goto finish;
+    }
+
+    if (cfg->cache) {
+        now = time(NULL);
+        if (cr_cache_key(leaf, untrusted, kbuf, sizeof kbuf, &key, &keylen) == 0) {
+            r = cr_cache_get(cfg->cache, key, keylen, now);
+            if (r) {
+                cr_config_ref(cfg);
+                r->cfg = cfg;
+                goto finish;
+            }
+        }
+    }
+
+    if (!(r = cr_result_new(cfg)))
+        goto nomem;
+    certrole_code idrc = cr_identity_from_leaf(&r->id, leaf, &idmsg, &idhint);
+    r->have_id = 1;
+    certrole_code trc = cr_trust_verify(cfg->trust, leaf, untrusted, &v);
+    if (trc != CERTROLE_OK) {
+        cr_result_set(r, trc, v.message, v.hint);
+        goto store;
+    }
+    r->depth = v.depth;
+    if (v.chain && v.depth > 0 &&
+        cr_identity_set_anchor(&r->id, sk_X509_value(v.chain, v.depth - 1)) != CERTROLE_OK) {
+        cr_result_set(r, CERTROLE_E_NO_MEMORY, NULL, NULL);
+        goto finish;
+    }
+    if (idrc != CERTROLE_OK) {
+        cr_result_set(r, idrc, idmsg, idhint);
+        goto store;
+    }
+    struct cr_stack_outcome o;
+    memset(&o, 0, sizeof o);
+    certrole_code src = cfg->stack ? cr_stack_run(cfg->stack, &r->id, &o) : CERTROLE_OK;
+    take_outcome(r, &o);
+    if (src == CERTROLE_OK)
+        cr_result_set(r, CERTROLE_OK, "certificate chain is valid and the peer is known", "");
+    else
+        cr_result_set(r, src, o.message, NULL);
+    cr_stack_outcome_clear(&o);
+
+store:
+    if (cfg->cache && key) {
+        time_t until = cache_until(cfg, r, &v, now);
+        if (until > now)
+            cr_cache_put(cfg->cache, key, keylen, r, until, now);
+    }
+finish:
+    audit(ctx, r);
+    if (key && key != kbuf)
+        free(key);
+    free(idmsg);
+    free(idhint);
+    cr_verified_clear(&v);
+    cr_config_unref(cfg);
+    *res = r;
+    return r->code;
+
+nomem:
+    if (key && key != kbuf)
+        free(key);
+    free(idmsg);
+    free(idhint);
+    cr_verified_clear(&v);
+    cr_config_unref(cfg);
+    return CERTROLE_E_NO_MEMORY;
+}
+
+certrole_code certrole_verify_x509(certrole_ctx *ctx, X509 *leaf,
+                                   STACK_OF(X509) *untrusted, certrole_result **res)
+{
+    if (res)
+        *res = NULL;
+    if (!ctx || !res)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    return cr_verify(ctx, leaf, untrusted, CERTROLE_OK, NULL, NULL, res);
+}
+
+certrole_code certrole_verify_ssl(certrole_ctx *ctx, const SSL *ssl,
+                                  certrole_result **res)
+{
+    if (res)
+        *res = NULL;
+    if (!ctx || !ssl || !res)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    X509 *leaf = SSL_get0_peer_certificate(ssl);
+    if (!leaf)
+        return cr_verify(ctx, NULL, NULL, CERTROLE_E_NO_CERTIFICATE,
+                         "the peer sent no certificate in the TLS handshake", NULL, res);
+    /* On a client the peer chain starts with the leaf, on a server it does
+     * not (SSL_get_peer_cert_chain(3)): pass the leaf only once, and the
+     * intermediates in the order the peer sent them. */
+    STACK_OF(X509) *sent = SSL_get_peer_cert_chain(ssl);
+    /* A session resumed from a ticket may carry the leaf only; then the
+     * chain OpenSSL verified at the full handshake (if it did) is used. */
+    int n_other = 0;
+    for (int i = 0; i < sk_X509_num(sent); i++)
+        if (X509_cmp(sk_X509_value(sent, i), leaf) != 0)
+            n_other++;
+    if (n_other == 0 && sk_X509_num(SSL_get0_verified_chain(ssl)) > 1)
+        sent = SSL_get0_verified_chain(ssl);
+    STACK_OF(X509) *untrusted = sent;
+    int has_leaf = 0;
+    for (int i = 0; i < sk_X509_num(sent); i++)
+        if (X509_cmp(sk_X509_value(sent, i), leaf) == 0) {
+            has_leaf = 1;
+            break;
+        }
+    if (has_leaf) {
+        if (!(untrusted = sk_X509_new_null()))
+            return CERTROLE_E_NO_MEMORY;
+        for (int i = 0; i < sk_X509_num(sent); i++) {
+            X509 *x = sk_X509_value(sent, i);
+            if (X509_cmp(x, leaf) != 0 && !sk_X509_push(untrusted, x)) {
+                sk_X509_free(untrusted);
+                return CERTROLE_E_NO_MEMORY;
+            }
+        }
+    }
+    certrole_code rc = cr_verify(ctx, leaf, untrusted, CERTROLE_OK, NULL, NULL, res);
+    if (has_leaf)
+        sk_X509_free(untrusted);   /* borrowed pointers: no X509_free */
+    return rc;
+}

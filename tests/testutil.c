@@ -153,8 +153,56 @@ int tu_free_port(void)
 static pid_t children[MAX_CHILDREN];
 static int atexit_set;
 
+/* Check runs each test in a forked child that _exits on failure, so
+ * atexit never fires there: every spawn is also written to a record
+ * file the suite's parent reads after the run (reap_leftovers). */
+static char record_path[4096];
+
+static void record(char sign, pid_t pid)
+{
+    if (!record_path[0])
+        return;
+    int fd = open(record_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd < 0)
+        return;
+    char line[32];
+    int n = snprintf(line, sizeof line, "%c %d\n", sign, (int)pid);
+    if (write(fd, line, (size_t)n) != n) { /* best effort */ }
+    close(fd);
+}
+
+static void reap_leftovers(void)
+{
+    FILE *f = record_path[0] ? fopen(record_path, "r") : NULL;
+    if (!f)
+        return;
+    enum { MAXP = 1024 };
+    pid_t pids[MAXP];
+    int n = 0, pid;
+    char sign;
+    while (fscanf(f, " %c %d", &sign, &pid) == 2) {
+        if (sign == '+' && n < MAXP)
+            pids[n++] = pid;
+        else if (sign == '-')
+            for (int i = 0; i < n; i++)
+                if (pids[i] == pid)
+                    pids[i] = 0;
+    }
+    fclose(f);
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0 && kill(-pids[i], SIGTERM) == 0) {
+            fprintf(stderr, "testutil: stopping process group %d a failed test left behind\n",
+                    (int)pids[i]);
+            struct timespec ts = { 0, 200 * 1000000L };
+            nanosleep(&ts, NULL);
+            kill(-pids[i], SIGKILL);
+        }
+    unlink(record_path);
+}
+
 static void reg(pid_t pid)
 {
+    record('+', pid);
     if (!atexit_set) {
         atexit(tu_stop_all);
         atexit_set = 1;
@@ -212,6 +260,7 @@ void tu_stop(pid_t pid)
         if (children[i] == pid) { children[i] = 0; found = 1; }
     if (!found)
         return;
+    record('-', pid);
     kill(-pid, SIGTERM);
     kill(pid, SIGTERM);
     for (int i = 0; i < 100; i++) {
@@ -239,7 +288,10 @@ void tu_stop_all(void)
 int tu_run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);
+    snprintf(record_path, sizeof record_path, "%s/certrole-spawned-%d",
+             tu_env("TMPDIR", "/tmp"), (int)getpid());
     srunner_run_all(sr, CK_ENV);  /* CK_VERBOSITY=normal by default in make check */
+    reap_leftovers();
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
