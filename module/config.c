@@ -1,1 +1,352 @@
-/* placeholder: not yet written */
+/* Builds a struct cr_config from a parsed policy (see config.h). */
+#define _GNU_SOURCE
+#include "config.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "authorize.h"
+#include "cache.h"
+#include "policy.h"
+#include "realm_loader.h"
+
+/* ---- watch list ----------------------------------------------------------- */
+
+struct cr_watch_entry {
+    char *path;
+    int exists;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+
+struct cr_watch {
+    struct cr_watch_entry *e;
+    size_t n, cap;
+    int failed;
+};
+
+static void watch_stat(struct cr_watch_entry *w)
+{
+    struct stat st;
+    w->exists = stat(w->path, &st) == 0;
+    if (w->exists) {
+        w->dev = st.st_dev;
+        w->ino = st.st_ino;
+        w->size = st.st_size;
+        w->mtime = st.st_mtim;
+    }
+}
+
+static void watch_add(struct cr_watch *w, const char *path)
+{
+    if (!path || !*path || w->failed)
+        return;
+    for (size_t i = 0; i < w->n; i++)
+        if (strcmp(w->e[i].path, path) == 0)
+            return;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 8;
+        struct cr_watch_entry *e = realloc(w->e, cap * sizeof *e);
+        if (!e) {
+            w->failed = 1;
+            return;
+        }
+        w->e = e;
+        w->cap = cap;
+    }
+    struct cr_watch_entry *n = &w->e[w->n];
+    memset(n, 0, sizeof *n);
+    if (!(n->path = strdup(path))) {
+        w->failed = 1;
+        return;
+    }
+    watch_stat(n);
+    w->n++;
+}
+
+/* The realm env's watch_file callback. */
+static void watch_cb(void *watch_ctx, const char *path)
+{
+    watch_add(watch_ctx, path);
+}
+
+static void watch_free(struct cr_watch *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n; i++)
+        free(w->e[i].path);
+    free(w->e);
+    free(w);
+}
+
+int cr_config_changed(const struct cr_config *c)
+{
+    if (!c || !c->watch)
+        return 0;
+    for (size_t i = 0; i < c->watch->n; i++) {
+        struct cr_watch_entry now = c->watch->e[i];
+        watch_stat(&now);
+        const struct cr_watch_entry *was = &c->watch->e[i];
+        if (now.exists != was->exists)
+            return 1;
+        if (now.exists && (now.dev != was->dev || now.ino != was->ino ||
+                           now.size != was->size || now.mtime.tv_sec != was->mtime.tv_sec ||
+                           now.mtime.tv_nsec != was->mtime.tv_nsec))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- reference counting --------------------------------------------------- */
+
+static void config_free(struct cr_config *c)
+{
+    cr_cache_free(c->cache);
+    cr_stack_free(c->stack);
+    cr_rules_free(c->rules);
+    cr_trust_free(c->trust);
+    watch_free(c->watch);
+    free(c);
+}
+
+void cr_config_ref(struct cr_config *c)
+{
+    if (c)
+        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
+
+void cr_config_unref(struct cr_config *c)
+{
+    if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+        config_free(c);
+}
+
+/* ---- building --------------------------------------------------------------- */
+
+#define ERRLEN 768
+
+static certrole_code at(char **err, certrole_code code, const char *file, int line,
+                        int col, const char *what, const char *msg)
+{
+    *err = cr_policy_errf(file, line, col, "%s%s", what, msg);
+    return *err ? code : CERTROLE_E_NO_MEMORY;
+}
+
+static certrole_code build_trust(struct cr_config *c, const struct cr_directive *d, char **err)
+{
+    struct cr_trust_opts o;
+    char e[ERRLEN] = "";
+    certrole_code rc;
+    cr_trust_opts_init(&o);
+    for (size_t i = 0; i < d->nargs; i++) {
+        const struct cr_parg *a = &d->args[i];
+        rc = cr_trust_opts_set(&o, a->key, a->value, d->base_dir, e, sizeof e);
+        if (rc != CERTROLE_OK) {
+            cr_trust_opts_clear(&o);
+            return at(err, rc == CERTROLE_E_NO_MEMORY ? rc : CERTROLE_E_POLICY_ERROR,
+                      d->file, a->line, a->col, "trust: ", e[0] ? e : "bad option");
+        }
+    }
+    e[0] = '\0';
+    rc = cr_trust_build(&o, &c->trust, e, sizeof e);
+    cr_trust_opts_clear(&o);
+    if (rc != CERTROLE_OK) {
+        /* Point at the option the message is about ("crl-file /x: ...")
+         * when it names one; else at the directive. */
+        int line = d->line, col = d->col;
+        for (size_t i = 0; i < d->nargs; i++) {
+            size_t kl = strlen(d->args[i].key);
+            if (strncmp(e, d->args[i].key, kl) == 0 && (e[kl] == ' ' || e[kl] == ':') &&
+                (!*d->args[i].value || strstr(e, d->args[i].value) ||
+                 d->args[i].value[0] != '/')) {
+                line = d->args[i].line;
+                col = d->args[i].col;
+                break;
+            }
+        }
+        return at(err, rc == CERTROLE_E_NO_MEMORY ? rc : CERTROLE_E_POLICY_ERROR,
+                  d->file, line, col, "trust: ", e[0] ? e : "cannot build the trust profile");
+    }
+    const char *const *files = cr_trust_files(c->trust);
+    for (size_t i = 0; files && files[i]; i++)
+        watch_add(c->watch, files[i]);
+    return CERTROLE_OK;
+}
+
+static certrole_code build_realm(struct cr_config *c, const struct cr_directive *d, char **err)
+{
+    char e[ERRLEN] = "";
+    enum cr_control control = (enum cr_control)cr_policy_control(d->args[0].text);
+    const struct cr_parg *mod = &d->args[1];
+    struct cr_realm_module *m = NULL;
+    certrole_code rc = cr_realm_load(mod->text, &m, e, sizeof e);
+    if (rc != CERTROLE_OK)
+        return at(err, rc, d->file, mod->line, mod->col, "", e);
+
+    int argc = (int)d->nargs - 2;
+    const char **argv = calloc((size_t)argc + 1, sizeof *argv);
+    if (!argv) {
+        cr_realm_unload(m);
+        return CERTROLE_E_NO_MEMORY;
+    }
+    for (int i = 0; i < argc; i++)
+        argv[i] = d->args[2 + i].text;
+    certrole_realm_env env = {
+        .base_dir = d->base_dir,
+        .log = cr_log_line, .log_ctx = &c->log,
+        .watch_file = watch_cb, .watch_ctx = c->watch,
+    };
+    void *state = NULL;
+    int orc = m->ops->open(&state, argc, argv, &env, e, sizeof e);
+    free(argv);
+    if (orc != 0) {
+        e[sizeof e - 1] = '\0';
+        cr_realm_unload(m);
+        char what[128];
+        snprintf(what, sizeof what, "realm %s: ", mod->text);
+        return at(err, CERTROLE_E_POLICY_ERROR, d->file, mod->line, mod->col, what,
+                  e[0] ? e : "module refused its arguments");
+    }
+    char where[PATH_MAX + 32];
+    snprintf(where, sizeof where, "%s:%d", d->file, d->line);
+    if (cr_stack_add(c->stack, control, m, state, where) < 0) {
+        m->ops->close(state);
+        cr_realm_unload(m);
+        return CERTROLE_E_NO_MEMORY;
+    }
+    return CERTROLE_OK;
+}
+
+static certrole_code build_rule(struct cr_config *c, const struct cr_directive *d, char **err)
+{
+    char e[ERRLEN] = "";
+    const char **roles = calloc(d->nargs, sizeof *roles);
+    if (!roles)
+        return CERTROLE_E_NO_MEMORY;
+    for (size_t i = 2; i < d->nargs; i++)
+        roles[i - 2] = d->args[i].text;
+    char where[PATH_MAX + 32];
+    snprintf(where, sizeof where, "%s:%d", d->file, d->line);
+    int rc = cr_rules_add(c->rules, d->args[0].text, d->args[1].text, roles, d->nargs - 2,
+                          where, e, sizeof e);
+    free(roles);
+    if (rc < 0)
+        return at(err, CERTROLE_E_POLICY_ERROR, d->file, d->args[1].line, d->args[1].col, "", e);
+    return CERTROLE_OK;
+}
+
+static int parse_num(const char *s, long max, long *out)
+{
+    char *end;
+    if (!*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static certrole_code build_option(struct cr_config *c, const struct cr_directive *d, char **err)
+{
+    for (size_t i = 0; i < d->nargs; i++) {
+        const struct cr_parg *a = &d->args[i];
+        long v;
+        if (strcmp(a->key, "audit") == 0) {
+            if (strcmp(a->value, "yes") == 0)
+                c->audit = 1;
+            else if (strcmp(a->value, "no") == 0)
+                c->audit = 0;
+            else
+                return at(err, CERTROLE_E_POLICY_ERROR, d->file, a->line, a->vcol,
+                          "option audit: expected yes or no, got ", a->value);
+            continue;
+        }
+        long max = strcmp(a->key, "cache-size") == 0 ? 100000000L : 7L * 86400;
+        if (parse_num(a->value, max, &v) < 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "option %s: expected a whole number 0..%ld, got '%.60s'",
+                     a->key, max, a->value);
+            return at(err, CERTROLE_E_POLICY_ERROR, d->file, a->line, a->vcol, "", msg);
+        }
+        if (strcmp(a->key, "cache-ttl") == 0)
+            c->cache_ttl = v;
+        else if (strcmp(a->key, "deny-ttl") == 0)
+            c->deny_ttl = v;
+        else
+            c->cache_size = (size_t)v;
+    }
+    return CERTROLE_OK;
+}
+
+certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *log,
+                              struct cr_config **out, char **err)
+{
+    certrole_code rc = CERTROLE_OK;
+    *out = NULL;
+    *err = NULL;
+    struct cr_config *c = calloc(1, sizeof *c);
+    if (!c)
+        return CERTROLE_E_NO_MEMORY;
+    atomic_init(&c->refs, 1);
+    c->cache_ttl = CR_DEFAULT_CACHE_TTL;
+    c->deny_ttl = CR_DEFAULT_DENY_TTL;
+    c->cache_size = CR_DEFAULT_CACHE_SIZE;
+    c->audit = 1;
+    if (log)
+        c->log = *log;
+    c->watch = calloc(1, sizeof *c->watch);
+    c->stack = cr_stack_new();
+    c->rules = cr_rules_new();
+    if (!c->watch || !c->stack || !c->rules) {
+        rc = CERTROLE_E_NO_MEMORY;
+        goto fail;
+    }
+    for (size_t i = 0; i < p->nfiles; i++)
+        if (p->real_paths[i])
+            watch_add(c->watch, p->real_paths[i]);
+    /* Options first (they do not depend on anything), then in file order. */
+    for (size_t i = 0; i < p->ndirs && rc == CERTROLE_OK; i++)
+        if (p->dirs[i].kind == CR_DIR_OPTION)
+            rc = build_option(c, &p->dirs[i], err);
+    for (size_t i = 0; i < p->ndirs && rc == CERTROLE_OK; i++) {
+        const struct cr_directive *d = &p->dirs[i];
+        switch (d->kind) {
+        case CR_DIR_TRUST: rc = build_trust(c, d, err); break;
+        case CR_DIR_REALM: rc = build_realm(c, d, err); break;
+        case CR_DIR_REQUIRE: rc = build_rule(c, d, err); break;
+        case CR_DIR_OPTION: break;
+        }
+    }
+    if (rc != CERTROLE_OK)
+        goto fail;
+    if (!c->trust) {
+        rc = at(err, CERTROLE_E_POLICY_ERROR, p->nfiles ? p->files[0] : "<string>", 1, 1, "",
+                "no 'trust' directive");
+        goto fail;
+    }
+    if (c->watch->failed) {
+        rc = CERTROLE_E_NO_MEMORY;
+        goto fail;
+    }
+    if (c->cache_size > 0 && (c->cache_ttl > 0 || c->deny_ttl > 0)) {
+        c->cache = cr_cache_new(c->cache_size);
+        if (!c->cache) {
+            rc = CERTROLE_E_NO_MEMORY;
+            goto fail;
+        }
+    }
+    *out = c;
+    return CERTROLE_OK;
+fail:
+    config_free(c);
+    if (rc == CERTROLE_E_NO_MEMORY && !*err)
+        *err = strdup("out of memory");
+    return rc;
+}

@@ -7,10 +7,12 @@
 #include <time.h>
 #include "trust.h"
 #include "stack.h"
+#include "log.h"
 
 struct cr_rules;   /* authorize.h */
 struct cr_cache;   /* cache.h */
 struct cr_watch;   /* files whose change triggers reload_if_changed */
+struct cr_policy;  /* policy.h */
 
 struct cr_config {
     atomic_long refs;
@@ -22,7 +24,26 @@ struct cr_config {
     long cache_ttl;              /* seconds an allow may be served from cache */
     long deny_ttl;               /* seconds a deny may be (short; 0 = never) */
     size_t cache_size;           /* max entries */
+    int audit;                   /* option audit=yes|no (default yes) */
+    /* The context's sink when this configuration was built; realms log
+     * through it, so it lives as long as they do (even past close). */
+    struct cr_log log;
 };
+
+/* Defaults of the 'option' keys. */
+#define CR_DEFAULT_CACHE_TTL 300
+#define CR_DEFAULT_DENY_TTL 0
+#define CR_DEFAULT_CACHE_SIZE 10000
+
+/* Builds a configuration from a parsed policy: trust profile, realms
+ * (opened), rules, cache, watch list. On failure returns the code and
+ * *err (malloc'd) "file:line:column: message"; nothing is left open. */
+certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *log,
+                              struct cr_config **out, char **err);
+
+/* 1 when a watched file (policy, include, CA, CRL, realm file) changed
+ * its mtime, size or inode, or appeared/disappeared, since the build. */
+int cr_config_changed(const struct cr_config *c);
 
 void cr_config_ref(struct cr_config *c);
 void cr_config_unref(struct cr_config *c);   /* frees at zero */

@@ -1,1 +1,195 @@
-/* placeholder: not yet written */
+/* The context: open, reload, close, logging (see ctx.h and certrole.h).
+ * Readers take the rwlock only long enough to grab a reference on the
+ * current configuration; a reload builds the new configuration without
+ * any lock readers wait on, then swaps the pointer under the write lock. */
+#define _GNU_SOURCE
+#include "ctx.h"
+#include <stdlib.h>
+#include <string.h>
+#include "policy.h"
+
+struct cr_config *cr_ctx_acquire(certrole_ctx *ctx)
+{
+    pthread_rwlock_rdlock(&ctx->lock);
+    struct cr_config *c = ctx->cfg;
+    cr_config_ref(c);
+    pthread_rwlock_unlock(&ctx->lock);
+    return c;
+}
+
+/* Parses and builds from the ctx's source. */
+static certrole_code build(certrole_ctx *ctx, struct cr_config **out, char **err)
+{
+    struct cr_policy *p = NULL;
+    certrole_code rc = ctx->policy_path
+        ? cr_policy_parse_file(ctx->policy_path, &p, err)
+        : cr_policy_parse_string(ctx->policy_text, ctx->policy_name, &p, err);
+    if (rc != CERTROLE_OK)
+        return rc;
+    rc = cr_config_build(p, &ctx->log, out, err);
+    cr_policy_free(p);
+    return rc;
+}
+
+static void ctx_free(certrole_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    cr_config_unref(ctx->cfg);
+    pthread_rwlock_destroy(&ctx->lock);
+    pthread_mutex_destroy(&ctx->reload_lock);
+    free(ctx->policy_path);
+    free(ctx->policy_text);
+    free(ctx->policy_name);
+    free(ctx);
+}
+
+static void set_err(char **errmsg, char *err)
+{
+    if (errmsg)
+        *errmsg = err;
+    else
+        free(err);
+}
+
+static certrole_code open_common(certrole_ctx **out, const char *path, const char *text,
+                                 const char *name, char **errmsg)
+{
+    if (errmsg)
+        *errmsg = NULL;
+    if (!out)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!path && !text)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    certrole_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return CERTROLE_E_NO_MEMORY;
+    if (pthread_rwlock_init(&ctx->lock, NULL) != 0) {
+        free(ctx);
+        return CERTROLE_E_NO_MEMORY;
+    }
+    if (pthread_mutex_init(&ctx->reload_lock, NULL) != 0) {
+        pthread_rwlock_destroy(&ctx->lock);
+        free(ctx);
+        return CERTROLE_E_NO_MEMORY;
+    }
+    if ((path && !(ctx->policy_path = strdup(path))) ||
+        (text && !(ctx->policy_text = strdup(text))) ||
+        (name && !(ctx->policy_name = strdup(name)))) {
+        ctx_free(ctx);
+        return CERTROLE_E_NO_MEMORY;
+    }
+    char *err = NULL;
+    certrole_code rc = build(ctx, &ctx->cfg, &err);
+    if (rc != CERTROLE_OK) {
+        ctx_free(ctx);
+        set_err(errmsg, err);
+        return rc;
+    }
+    free(err);
+    *out = ctx;
+    return CERTROLE_OK;
+}
+
+certrole_code certrole_open(certrole_ctx **ctx, const char *policy_path, char **errmsg)
+{
+    if (!policy_path) {
+        if (errmsg)
+            *errmsg = NULL;
+        if (ctx)
+            *ctx = NULL;
+        return CERTROLE_E_INVALID_ARGUMENT;
+    }
+    return open_common(ctx, policy_path, NULL, NULL, errmsg);
+}
+
+certrole_code certrole_open_string(certrole_ctx **ctx, const char *policy_text,
+                                   const char *name, char **errmsg)
+{
+    if (!policy_text) {
+        if (errmsg)
+            *errmsg = NULL;
+        if (ctx)
+            *ctx = NULL;
+        return CERTROLE_E_INVALID_ARGUMENT;
+    }
+    return open_common(ctx, NULL, policy_text, name, errmsg);
+}
+
+/* Called with reload_lock held. */
+static certrole_code reload_locked(certrole_ctx *ctx, char **errmsg)
+{
+    struct cr_config *fresh = NULL;
+    char *err = NULL;
+    certrole_code rc = build(ctx, &fresh, &err);
+    if (rc != CERTROLE_OK) {
+        cr_log_write(&ctx->log, CERTROLE_LOG_ERROR,
+                     "reload failed, keeping the previous policy: %s", err ? err : "?");
+        set_err(errmsg, err);
+        return rc;
+    }
+    free(err);
+    pthread_rwlock_wrlock(&ctx->lock);
+    struct cr_config *old = ctx->cfg;
+    ctx->cfg = fresh;
+    pthread_rwlock_unlock(&ctx->lock);
+    /* Calls in flight still hold their own references. */
+    cr_config_unref(old);
+    cr_log_write(&ctx->log, CERTROLE_LOG_INFO, "policy reloaded");
+    return CERTROLE_OK;
+}
+
+certrole_code certrole_reload(certrole_ctx *ctx, char **errmsg)
+{
+    if (errmsg)
+        *errmsg = NULL;
+    if (!ctx)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    pthread_mutex_lock(&ctx->reload_lock);
+    certrole_code rc = reload_locked(ctx, errmsg);
+    pthread_mutex_unlock(&ctx->reload_lock);
+    return rc;
+}
+
+certrole_code certrole_reload_if_changed(certrole_ctx *ctx, int *reloaded, char **errmsg)
+{
+    if (errmsg)
+        *errmsg = NULL;
+    if (reloaded)
+        *reloaded = 0;
+    if (!ctx)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    pthread_mutex_lock(&ctx->reload_lock);
+    struct cr_config *c = cr_ctx_acquire(ctx);
+    int changed = cr_config_changed(c);
+    cr_config_unref(c);
+    certrole_code rc = CERTROLE_OK;
+    if (changed) {
+        rc = reload_locked(ctx, errmsg);
+        if (rc == CERTROLE_OK && reloaded)
+            *reloaded = 1;
+    }
+    pthread_mutex_unlock(&ctx->reload_lock);
+    return rc;
+}
+
+void certrole_close(certrole_ctx *ctx)
+{
+    ctx_free(ctx);
+}
+
+void certrole_set_log(certrole_ctx *ctx, certrole_log_fn fn, void *userdata)
+{
+    if (!ctx)
+        return;
+    pthread_mutex_lock(&ctx->reload_lock);
+    pthread_rwlock_wrlock(&ctx->lock);
+    ctx->log.fn = fn;
+    ctx->log.userdata = userdata;
+    /* Realms of the current configuration log through its copy. */
+    if (ctx->cfg)
+        ctx->cfg->log = ctx->log;
+    pthread_rwlock_unlock(&ctx->lock);
+    pthread_mutex_unlock(&ctx->reload_lock);
+}

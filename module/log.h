@@ -1,4 +1,9 @@
-/* Log sink of a context: a callback or syslog. */
+/* Log sink of a context: a callback or syslog. Also formats the one
+ * audit line per decision:
+ *   decision=deny code=forbidden subject="CN=..." user=alice realm=file
+ *   resource="GET /InvoiceService/list" message="..."
+ * Values that could carry hostile bytes are quoted, with '"', '\' and
+ * control characters escaped, so one decision is always one line. */
 #ifndef CR_LOG_H
 #define CR_LOG_H
 #include "certrole.h"
@@ -12,4 +17,13 @@ void cr_log_write(const struct cr_log *l, certrole_log_level level,
                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Adapter with the realm env's signature (log_ctx is a struct cr_log *). */
 void cr_log_line(void *log_ctx, certrole_log_level level, const char *line);
+
+/* Writes the audit line for res (at CERTROLE_LOG_NOTICE) unless the
+ * result's configuration has 'option audit=no'. code is the decision's
+ * code (for certrole_authorize it may differ from the result's);
+ * method/path may be NULL (verification only); why (may be NULL: the
+ * result's message) explains a denial. */
+void cr_log_audit(const struct cr_log *l, const certrole_result *res,
+                  certrole_code code, const char *method, const char *path,
+                  const char *why);
 #endif

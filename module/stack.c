@@ -1,1 +1,273 @@
-/* placeholder: not yet written */
+/* The realm stack (see stack.h for the control semantics).
+ *
+ * The walk mirrors Linux-PAM's dispatcher: an "impression" starts
+ * undefined; the first 'ok' makes it positive, the first 'bad' makes it
+ * negative and fixes the failure status (later failures do not overwrite
+ * it); 'done' ends the walk only while the impression is positive; 'die'
+ * ends it at once. If nothing made a positive impression, the stack fails. */
+#define _GNU_SOURCE
+#include "stack.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "realm_loader.h"
+
+struct cr_stack_entry {
+    enum cr_control control;
+    struct cr_realm_module *module;
+    void *state;
+    char *where;              /* "file:line" of the realm line */
+};
+
+struct cr_stack {
+    struct cr_stack_entry *e;
+    size_t n, cap;
+};
+
+struct cr_stack *cr_stack_new(void)
+{
+    return calloc(1, sizeof(struct cr_stack));
+}
+
+int cr_stack_add(struct cr_stack *s, enum cr_control control,
+                 struct cr_realm_module *module, void *state, const char *where)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4;
+        struct cr_stack_entry *e = realloc(s->e, cap * sizeof *e);
+        if (!e)
+            return -1;
+        s->e = e;
+        s->cap = cap;
+    }
+    char *w = strdup(where ? where : "");
+    if (!w)
+        return -1;
+    s->e[s->n++] = (struct cr_stack_entry){ control, module, state, w };
+    return 0;
+}
+
+size_t cr_stack_size(const struct cr_stack *s)
+{
+    return s ? s->n : 0;
+}
+
+enum cr_control cr_stack_control(const struct cr_stack *s, size_t i)
+{
+    return s->e[i].control;
+}
+
+/* The module's own name ("file"), even when the policy gave a path. */
+static const char *mod_name(const struct cr_realm_module *m)
+{
+    return m->ops && m->ops->name && *m->ops->name ? m->ops->name : m->name;
+}
+
+const char *cr_stack_module_name(const struct cr_stack *s, size_t i)
+{
+    return mod_name(s->e[i].module);
+}
+
+const char *cr_control_name(enum cr_control c)
+{
+    switch (c) {
+    case CR_REQUIRED: return "required";
+    case CR_REQUISITE: return "requisite";
+    case CR_SUFFICIENT: return "sufficient";
+    case CR_OPTIONAL: return "optional";
+    }
+    return "?";
+}
+
+void cr_stack_free(struct cr_stack *s)
+{
+    if (!s)
+        return;
+    /* Close in reverse order of opening, then unload. */
+    for (size_t i = s->n; i-- > 0;) {
+        if (s->e[i].module) {
+            if (s->e[i].module->ops)
+                s->e[i].module->ops->close(s->e[i].state);
+            cr_realm_unload(s->e[i].module);
+        }
+        free(s->e[i].where);
+    }
+    free(s->e);
+    free(s);
+}
+
+void cr_stack_outcome_clear(struct cr_stack_outcome *o)
+{
+    if (!o)
+        return;
+    free(o->user);
+    free(o->realm);
+    for (size_t i = 0; i < o->n_roles; i++)
+        free(o->roles[i]);
+    free(o->roles);
+    free(o->message);
+    memset(o, 0, sizeof *o);
+}
+
+static certrole_code status_code(certrole_realm_status st)
+{
+    switch (st) {
+    case CERTROLE_REALM_FOUND: return CERTROLE_OK;
+    case CERTROLE_REALM_NOT_FOUND: return CERTROLE_E_UNKNOWN_IDENTITY;
+    case CERTROLE_REALM_REFUSED: return CERTROLE_E_REALM_REFUSED;
+    case CERTROLE_REALM_UNAVAILABLE: return CERTROLE_E_REALM_UNAVAILABLE;
+    }
+    return CERTROLE_E_REALM_UNAVAILABLE;   /* unknown status: fail closed */
+}
+
+static const char *status_word(certrole_realm_status st)
+{
+    switch (st) {
+    case CERTROLE_REALM_FOUND: return "found";
+    case CERTROLE_REALM_NOT_FOUND: return "does not know the peer";
+    case CERTROLE_REALM_REFUSED: return "refused the peer";
+    case CERTROLE_REALM_UNAVAILABLE: return "unavailable";
+    }
+    return "gave an invalid answer";
+}
+
+/* Appends roles (de-duplicated) to out. -1 on no memory. */
+static int merge_roles(struct cr_stack_outcome *out, const struct certrole_answer *a)
+{
+    for (size_t i = 0; i < a->n_roles; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < out->n_roles && !dup; j++)
+            dup = strcmp(out->roles[j], a->roles[i]) == 0;
+        if (dup)
+            continue;
+        char **r = realloc(out->roles, (out->n_roles + 1) * sizeof *r);
+        if (!r)
+            return -1;
+        out->roles = r;
+        if (!(r[out->n_roles] = strdup(a->roles[i])))
+            return -1;
+        out->n_roles++;
+    }
+    return 0;
+}
+
+static char *describe(const struct cr_stack_entry *e, certrole_realm_status st,
+                      const struct certrole_answer *a)
+{
+    char *m = NULL;
+    if (asprintf(&m, "realm %s (%s %s) %s%s%s", mod_name(e->module), cr_control_name(e->control),
+                 e->where, status_word(st), a->message ? ": " : "",
+                 a->message ? a->message : "") < 0)
+        return NULL;
+    return m;
+}
+
+certrole_code cr_stack_run(const struct cr_stack *s, const certrole_identity *id,
+                           struct cr_stack_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s || s->n == 0) {
+        out->code = CERTROLE_OK;
+        return CERTROLE_OK;
+    }
+    enum { UNDEF, POSITIVE, NEGATIVE } impression = UNDEF;
+    certrole_code status = CERTROLE_E_UNKNOWN_IDENTITY;
+    /* Worst ignored failure, to explain a stack where nothing answered
+     * positively: unavailable > refused > not found. */
+    certrole_code ignored = CERTROLE_OK;
+    char *ignored_msg = NULL, *ignored_realm = NULL;
+    int nomem = 0;
+
+    for (size_t i = 0; i < s->n; i++) {
+        const struct cr_stack_entry *e = &s->e[i];
+        struct certrole_answer a = { 0 };
+        certrole_realm_status st = e->module->ops->lookup(e->state, id, &a);
+        if (a.failed && st == CERTROLE_REALM_FOUND)
+            st = CERTROLE_REALM_UNAVAILABLE;   /* half an answer is no answer */
+        int success = st == CERTROLE_REALM_FOUND;
+        certrole_code c = status_code(st);
+
+        if (success) {
+            /* 'ok' / 'done' */
+            if (impression == UNDEF || (impression == POSITIVE && status == CERTROLE_OK)) {
+                impression = POSITIVE;
+                status = CERTROLE_OK;
+            }
+            if (merge_roles(out, &a) < 0)
+                nomem = 1;
+            if (!out->user && a.user && !(out->user = strdup(a.user)))
+                nomem = 1;
+            if (!out->realm && !(out->realm = strdup(mod_name(e->module))))
+                nomem = 1;
+            cr_answer_clear(&a);
+            if (nomem)
+                break;
+            if (e->control == CR_SUFFICIENT && impression == POSITIVE)
+                break;
+            continue;
+        }
+        if (e->control == CR_REQUIRED || e->control == CR_REQUISITE) {
+            /* 'bad' / 'die' */
+            if (impression != NEGATIVE) {
+                impression = NEGATIVE;
+                status = c;
+                free(out->message);
+                out->message = describe(e, st, &a);
+                free(out->realm);
+                out->realm = strdup(mod_name(e->module));
+            }
+            cr_answer_clear(&a);
+            if (e->control == CR_REQUISITE)
+                break;
+            continue;
+        }
+        /* sufficient / optional failure: 'ignore', but remember why. */
+        int rank_new = c == CERTROLE_E_REALM_UNAVAILABLE ? 3 : c == CERTROLE_E_REALM_REFUSED ? 2 : 1;
+        int rank_old = ignored == CERTROLE_E_REALM_UNAVAILABLE ? 3
+                     : ignored == CERTROLE_E_REALM_REFUSED ? 2 : ignored ? 1 : 0;
+        if (rank_new > rank_old) {
+            ignored = c;
+            free(ignored_msg);
+            ignored_msg = describe(e, st, &a);
+            free(ignored_realm);
+            ignored_realm = strdup(mod_name(e->module));
+        }
+        cr_answer_clear(&a);
+    }
+
+    if (nomem) {
+        free(ignored_msg);
+        free(ignored_realm);
+        cr_stack_outcome_clear(out);
+        out->code = CERTROLE_E_NO_MEMORY;
+        return out->code;
+    }
+    if (impression == POSITIVE && status == CERTROLE_OK) {
+        free(ignored_msg);
+        free(ignored_realm);
+        free(out->message);
+        out->message = NULL;
+        out->code = CERTROLE_OK;
+        return CERTROLE_OK;
+    }
+    /* Denied: the peer gets neither user nor roles. */
+    char *realm = out->realm, *msg = out->message;
+    out->realm = out->message = NULL;
+    cr_stack_outcome_clear(out);
+    if (impression == UNDEF) {
+        status = ignored ? ignored : CERTROLE_E_UNKNOWN_IDENTITY;
+        free(realm);
+        free(msg);
+        realm = ignored_realm;
+        msg = ignored_msg;
+        if (!msg && asprintf(&msg, "no realm knows the peer") < 0)
+            msg = NULL;
+    } else {
+        free(ignored_msg);
+        free(ignored_realm);
+    }
+    out->code = status;
+    out->realm = realm;
+    out->message = msg;
+    return status;
+}

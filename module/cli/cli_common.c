@@ -1,1 +1,171 @@
-/* placeholder: not yet written */
+/* Helpers shared by the certrole subcommands: reading inputs, building
+ * policy text, printing results for people and for programs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include "cli.h"
+
+char *cr_cli_read_file(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap + 1);
+    int err = buf ? 0 : ENOMEM;
+    while (buf) {
+        if (n == cap) {
+            if (cap >= CR_CLI_MAX_FILE) {
+                err = EFBIG;
+                break;
+            }
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                err = ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) {
+            if (ferror(f))
+                err = errno ? errno : EIO;
+            break;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (err) {
+        free(buf);
+        errno = err;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+STACK_OF(X509) *cr_cli_load_certs(const char *data, size_t len)
+{
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    BIO *b = sk ? BIO_new_mem_buf(data, (int)len) : NULL;
+    if (!b) {
+        sk_X509_free(sk);
+        return NULL;
+    }
+    if (memmem(data, len, "-----BEGIN", 10)) {
+        X509 *x;
+        while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+            if (!sk_X509_push(sk, x)) {
+                X509_free(x);
+                break;
+            }
+    } else {
+        X509 *x = d2i_X509_bio(b, NULL);
+        if (x && !sk_X509_push(sk, x))
+            X509_free(x);
+    }
+    BIO_free(b);
+    ERR_clear_error();
+    if (sk_X509_num(sk) == 0) {
+        sk_X509_free(sk);
+        return NULL;
+    }
+    return sk;
+}
+
+int cr_cli_quote(char **text, const char *key, const char *s)
+{
+    if (strpbrk(s, "\r\n"))
+        return -1;
+    size_t old = *text ? strlen(*text) : 0;
+    size_t need = old + strlen(key) + 2 * strlen(s) + 5;
+    char *t = realloc(*text, need);
+    if (!t)
+        return -1;
+    *text = t;
+    char *p = t + old;
+    p += sprintf(p, " %s=\"", key);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            *p++ = '\\';
+        *p++ = *s;
+    }
+    *p++ = '"';
+    *p = '\0';
+    return 0;
+}
+
+static void fmt_time(char *buf, size_t n, time_t t)
+{
+    struct tm tm;
+    if (t == 0 || !gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(buf, n, "?");
+}
+
+static const char *san_prefix(certrole_san_type t)
+{
+    switch (t) {
+    case CERTROLE_SAN_EMAIL: return "email";
+    case CERTROLE_SAN_DNS: return "DNS";
+    case CERTROLE_SAN_URI: return "URI";
+    case CERTROLE_SAN_IP: return "IP";
+    }
+    return "?";
+}
+
+void cr_cli_print_result(FILE *out, const certrole_result *res)
+{
+    certrole_code code = certrole_result_code(res);
+    const char *hint = certrole_result_hint(res);
+    if (code == CERTROLE_OK)
+        fprintf(out, "OK: certificate chain is valid\n");
+    else
+        fprintf(out, "NOT VALID (%s): %s\n", certrole_code_name(code),
+                certrole_result_message(res));
+    const char *subject = certrole_result_subject(res);
+    if (subject) {
+        char nb[40], na[40];
+        fmt_time(nb, sizeof nb, certrole_result_not_before(res));
+        fmt_time(na, sizeof na, certrole_result_not_after(res));
+        const char *issuer = certrole_result_issuer(res);
+        fprintf(out, "  subject:     %s\n", subject);
+        fprintf(out, "  issuer:      %s\n", issuer ? issuer : "?");
+        fprintf(out, "  serial:      %s\n", certrole_result_serial(res) ? certrole_result_serial(res) : "?");
+        fprintf(out, "  validity:    %s .. %s\n", nb, na);
+        size_t n = certrole_result_san_count(res);
+        for (size_t i = 0; i < n; i++) {
+            certrole_san_type t = CERTROLE_SAN_DNS;
+            const char *v = certrole_result_san(res, i, &t);
+            fprintf(out, "  %s %s:%s\n", i == 0 ? "SAN:        " : "            ", san_prefix(t),
+                    v ? v : "");
+        }
+        const char *fp = certrole_result_fingerprint(res);
+        fprintf(out, "  sha256:      %s\n", fp ? fp : "?");
+        if (certrole_result_depth(res) > 0)
+            fprintf(out, "  chain:       %d certificates, leaf to trust anchor\n",
+                    certrole_result_depth(res));
+    }
+    const char *user = certrole_result_user(res);
+    if (user)
+        fprintf(out, "  user:        %s (realm %s)\n", user,
+                certrole_result_realm(res) ? certrole_result_realm(res) : "?");
+    if (code != CERTROLE_OK && hint && *hint)
+        fprintf(out, "  hint:        %s\n", hint);
+}
+
+int cr_cli_print_json(FILE *out, const certrole_result *res)
+{
+    char *j = certrole_result_json(res);
+    if (!j)
+        return -1;
+    fprintf(out, "%s\n", j);
+    certrole_free(j);
+    return 0;
+}
