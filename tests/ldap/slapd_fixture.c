@@ -1,0 +1,428 @@
+/* Throwaway slapd and test certificates for check_ldap (slapd_fixture.h). */
+#define _GNU_SOURCE
+#include "slapd_fixture.h"
+#include "testutil.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+static char *dir;
+
+/* CN of each generated certificate (subject CN=...,OU=Sales,O=Acme Corp,C=US). */
+static const struct { const char *name, *cn; } made[] = {
+    { "esc", "#Smith, J. \"Jack\" <jack+ops>; a\\b=c" },   /* every RFC 4514 special */
+    { "inj-star", "*" },
+    { "inj-or", "*)(uid=*" },
+    { "inj-guest", "Guest*" },
+    { "inj-nul", "\\00" },
+    { "inj-close", "x)(|(objectClass=*)" },
+    { "paren", "a)(b" },
+    { "staruser", "star*user" },
+    { "starprefix", "star*" },
+};
+
+double lf_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+const char *lf_dir(void) { return dir; }
+
+static __thread char pool[8][4096];
+static __thread unsigned pool_next;
+
+const char *lf_cert(const char *name)
+{
+    char *p = pool[pool_next++ % 8];
+    snprintf(p, sizeof pool[0], "%s/%s.pem", dir, name);
+    return p;
+}
+
+const char *lf_chain(const char *name)
+{
+    char *p = pool[pool_next++ % 8];
+    snprintf(p, sizeof pool[0], "%s/%s-chain.pem", dir, name);
+    return p;
+}
+
+static X509 *read_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    return x;
+}
+
+static EVP_PKEY *read_key(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    return k;
+}
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    int ok = ext && X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    return ok;
+}
+
+/* A client certificate with the given CN, issued by the test PKI's
+ * issuing CA: NAME.pem, NAME.key, NAME-chain.pem in dir. */
+static int make_cert(const char *name, const char *cn, X509 *ca, EVP_PKEY *ca_key)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *n = X509_NAME_new();
+    int ok = key && x && n;
+    static long serial = 0x4c44;
+    ok = ok && X509_set_version(x, 2) &&
+         ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) &&
+         X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+         X509_gmtime_adj(X509_getm_notAfter(x), 7 * 86400) &&
+         X509_NAME_add_entry_by_txt(n, "C", MBSTRING_UTF8, (const unsigned char *)"US", -1, -1, 0) &&
+         X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"Acme Corp", -1, -1, 0) &&
+         X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (const unsigned char *)"Sales", -1, -1, 0) &&
+         X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) &&
+         X509_set_subject_name(x, n) && X509_set_issuer_name(x, X509_get_subject_name(ca)) &&
+         X509_set_pubkey(x, key) &&
+         add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") &&
+         add_ext(x, ca, NID_key_usage, "critical,digitalSignature") &&
+         add_ext(x, ca, NID_ext_key_usage, "clientAuth") &&
+         add_ext(x, ca, NID_subject_key_identifier, "hash") &&
+         add_ext(x, ca, NID_authority_key_identifier, "keyid") &&
+         X509_sign(x, ca_key, EVP_sha256()) > 0;
+    char path[4096];
+    FILE *f;
+    if (ok) {
+        snprintf(path, sizeof path, "%s/%s.pem", dir, name);
+        ok = (f = fopen(path, "w")) && PEM_write_X509(f, x);
+        if (f) fclose(f);
+    }
+    if (ok) {
+        snprintf(path, sizeof path, "%s/%s-chain.pem", dir, name);
+        ok = (f = fopen(path, "w")) && PEM_write_X509(f, x) && PEM_write_X509(f, ca);
+        if (f) fclose(f);
+    }
+    if (ok) {
+        snprintf(path, sizeof path, "%s/%s.key", dir, name);
+        ok = (f = fopen(path, "w")) && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+        if (f) fclose(f);
+    }
+    X509_NAME_free(n);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return ok;
+}
+
+/* "userCertificate;binary:: BASE64" of a PEM certificate. */
+static char *cert_ldif_line(const char *pem)
+{
+    X509 *x = read_cert(pem);
+    unsigned char *der = NULL;
+    int len = x ? i2d_X509(x, &der) : -1;
+    X509_free(x);
+    if (len <= 0)
+        return NULL;
+    char *b64 = malloc((size_t)(len / 3 + 2) * 4 + 1);
+    if (b64)
+        EVP_EncodeBlock((unsigned char *)b64, der, len);
+    OPENSSL_free(der);
+    char *line = b64 ? tu_strf("userCertificate;binary:: %s", b64) : NULL;
+    free(b64);
+    return line;
+}
+
+/* Replaces every occurrence of marker in text (malloc'd result). */
+static char *replace_all(const char *text, const char *marker, const char *with)
+{
+    char *out = strdup(text);
+    char *at;
+    while (out && (at = strstr(out, marker))) {
+        char *n = tu_strf("%.*s%s%s", (int)(at - out), out, with, at + strlen(marker));
+        free(out);
+        out = n;
+    }
+    return out;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    int ok = f && fputs(text, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    return ok;
+}
+
+static int write_conf(void)
+{
+    char *conf = tu_strf(
+        "include /etc/ldap/schema/core.schema\n"
+        "include /etc/ldap/schema/cosine.schema\n"
+        "include /etc/ldap/schema/inetorgperson.schema\n"
+        "include /etc/ldap/schema/nis.schema\n"
+        "include %s\n"
+        "modulepath /usr/lib/ldap\n"
+        "moduleload back_mdb\n"
+        "pidfile %s/slapd.pid\n"
+        "argsfile %s/slapd.args\n"
+        "TLSCertificateFile %s\n"
+        "TLSCertificateKeyFile %s\n"
+        "TLSCACertificateFile %s\n"
+        "TLSVerifyClient allow\n"
+        "database mdb\n"
+        "suffix \"dc=acme,dc=example\"\n"
+        "rootdn \"cn=admin,dc=acme,dc=example\"\n"
+        "directory %s/db1\n"
+        "maxsize 16777216\n"
+        "access to attrs=userPassword by anonymous auth by * none\n"
+        "access to dn.subtree=\"ou=private,dc=acme,dc=example\"\n"
+        "  by dn.exact=\"cn=reader,dc=acme,dc=example\" read\n"
+        "  by dn.exact=\"cn=CRMApplication,ou=Sales,o=Acme Corp,l=San Francisco,st=CA,c=US\" read\n"
+        "  by * none\n"
+        "access to * by * read\n"
+        "database mdb\n"
+        "suffix \"c=US\"\n"
+        "directory %s/db2\n"
+        "maxsize 16777216\n"
+        "access to * by * read\n",
+        tu_src("tests/ldap/test.schema"), dir, dir, tu_pki("server-chain.pem"),
+        tu_pki("server.key"), tu_pki("ca-file.pem"), dir, dir);
+    char *path = tu_strf("%s/slapd.conf", dir);
+    int ok = write_text(path, conf);
+    free(path);
+    free(conf);
+    return ok;
+}
+
+static int load_ldif(void)
+{
+    char *acme = tu_read_file(tu_src("tests/ldap/acme.ldif"), NULL);
+    char *client = cert_ldif_line(tu_pki("client.pem"));
+    char *norole = cert_ldif_line(tu_pki("norole.pem"));
+    char *a1 = acme && client ? replace_all(acme, "description: @CLIENT_CERTIFICATE@", client) : NULL;
+    char *a2 = a1 && norole ? replace_all(a1, "description: @NOROLE_CERTIFICATE@", norole) : NULL;
+    char *ldif = tu_strf("%s/acme.ldif", dir);
+    int ok = a2 && write_text(ldif, a2);
+    free(acme); free(client); free(norole); free(a1); free(a2);
+    const char *slapadd = tu_env("SLAPADD", "/usr/sbin/slapadd");
+    char *out = NULL;
+    char *cmd = tu_strf("mkdir -p '%s/db1' '%s/db2' && '%s' -q -f '%s/slapd.conf' -b dc=acme,dc=example -l '%s' && "
+                        "'%s' -q -f '%s/slapd.conf' -b c=US -l '%s'",
+                        dir, dir, slapadd, dir, ldif, slapadd, dir, tu_src("tests/ldap/certdn.ldif"));
+    if (ok && tu_run(cmd, &out) != 0) {
+        fprintf(stderr, "slapadd failed: %s\n%s\n", cmd, out ? out : "");
+        ok = 0;
+    }
+    free(out);
+    free(cmd);
+    free(ldif);
+    return ok;
+}
+
+int lf_available(void)
+{
+    const char *slapd = tu_env("SLAPD", "");
+    if (!*slapd || access(slapd, X_OK) != 0 || access("/usr/lib/ldap/back_mdb.la", R_OK) != 0) {
+        printf("SKIP: no usable slapd (SLAPD='%s', back_mdb module)\n", slapd);
+        return 77;
+    }
+    return 0;
+}
+
+void lf_prepare(void)
+{
+    if (dir)
+        return;
+    dir = tu_mkdtemp("ldap");
+    X509 *ca = read_cert(tu_pki("int-ca.pem"));
+    EVP_PKEY *ca_key = read_key(tu_pki("int-ca.key"));
+    int ok = ca && ca_key;
+    for (size_t i = 0; ok && i < sizeof made / sizeof made[0]; i++)
+        ok = make_cert(made[i].name, made[i].cn, ca, ca_key);
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
+    ck_assert_msg(ok, "cannot make test certificates from %s", tu_pki("int-ca.pem"));
+    ck_assert_msg(write_conf(), "cannot write slapd.conf in %s", dir);
+    ck_assert_msg(load_ldif(), "cannot load the test directory");
+}
+
+/* A slapd left running by a test that failed half-way (Check ends a
+ * failed test's process at once): found by its pidfile, not by name.
+ * No ck_* calls: this also runs after the suite. */
+static void kill_stale(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/slapd.pid", dir);
+    char *text = tu_read_file(path, NULL);
+    long pid = text ? strtol(text, NULL, 10) : 0;
+    if (pid > 1 && kill((pid_t)pid, 0) == 0) {
+        kill((pid_t)pid, SIGCONT);
+        kill((pid_t)pid, SIGKILL);
+        for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++)
+            usleep(20000);
+    }
+    unlink(path);
+    free(text);
+}
+
+void lf_cleanup(void)
+{
+    if (!dir)
+        return;
+    kill_stale();
+    if (!getenv("CERTROLE_KEEP_TMP") && strstr(dir, "/certrole-ldap-")) {
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0) { /* best effort */ }
+    }
+    free(dir);
+    dir = NULL;
+}
+
+void lf_start(struct lf_slapd *s)
+{
+    kill_stale();
+    s->port = tu_free_port();
+    do
+        s->tls_port = tu_free_port();
+    while (s->tls_port == s->port);
+    free(s->log);
+    s->log = tu_strf("%s/slapd-%d.log", dir, s->port);
+    char *conf = tu_strf("%s/slapd.conf", dir);
+    char *urls = tu_strf("ldap://127.0.0.1:%d/ ldaps://127.0.0.1:%d/", s->port, s->tls_port);
+    char *argv[] = { (char *)tu_env("SLAPD", "slapd"), "-f", conf, "-h", urls, "-d", "stats", NULL };
+    s->pid = tu_spawn(argv, s->log);
+    int up = tu_wait_port(s->port, 10000) == 0 && tu_wait_port(s->tls_port, 10000) == 0;
+    free(conf);
+    free(urls);
+    if (!up) {
+        char *log = tu_read_file(s->log, NULL);
+        ck_abort_msg("slapd did not start on port %d: %s", s->port, log ? log : "(no log)");
+    }
+}
+
+void lf_stop(struct lf_slapd *s)
+{
+    if (s->pid > 0) {
+        kill(-s->pid, SIGCONT);
+        tu_stop(s->pid);
+    }
+    s->pid = 0;
+    free(s->log);
+    s->log = NULL;
+}
+
+void lf_freeze(struct lf_slapd *s, int frozen)
+{
+    ck_assert(s->pid > 0);
+    ck_assert(kill(-s->pid, frozen ? SIGSTOP : SIGCONT) == 0);
+}
+
+int lf_log_count(const struct lf_slapd *s, const char *needle)
+{
+    char *log = tu_read_file(s->log, NULL);
+    int n = 0;
+    for (const char *p = log; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    free(log);
+    return n;
+}
+
+int lf_blackhole(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert(fd >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    ck_assert(listen(fd, 64) == 0);     /* never accept()ed, never answered */
+    socklen_t l = sizeof a;
+    ck_assert(getsockname(fd, (struct sockaddr *)&a, &l) == 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static char *name_text(const X509_NAME *name)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *s = NULL;
+    if (b && X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        char *data;
+        long n = BIO_get_mem_data(b, &data);
+        s = strndup(data, (size_t)n);
+    }
+    BIO_free(b);
+    return s;
+}
+
+void lf_identity(const char *pem_path, struct certrole_identity *id)
+{
+    memset(id, 0, sizeof *id);
+    X509 *x = read_cert(pem_path);
+    ck_assert_msg(x != NULL, "cannot read %s", pem_path);
+    id->leaf = x;
+    int len = i2d_X509(x, &id->der);
+    ck_assert(len > 0);
+    id->der_len = (size_t)len;
+    id->subject = name_text(X509_get_subject_name(x));
+    id->issuer = name_text(X509_get_issuer_name(x));
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(x), NULL);
+    char *hex = BN_bn2hex(bn);
+    id->serial = strdup(hex);
+    OPENSSL_free(hex);
+    BN_free(bn);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    ck_assert(X509_digest(x, EVP_sha256(), md, &mdlen));
+    id->fingerprint = calloc(1, mdlen * 2 + 1);
+    for (unsigned i = 0; i < mdlen; i++)
+        sprintf(id->fingerprint + 2 * i, "%02x", md[i]);
+    char cn[1024];
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn) >= 0)
+        id->cn = strdup(cn);
+    GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && !id->email; i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+        if (g->type == GEN_EMAIL)
+            id->email = strndup((const char *)ASN1_STRING_get0_data(g->d.rfc822Name),
+                                (size_t)ASN1_STRING_length(g->d.rfc822Name));
+    }
+    GENERAL_NAMES_free(sans);
+    ck_assert(id->subject && id->issuer && id->serial);
+}
+
+void lf_identity_free(struct certrole_identity *id)
+{
+    X509_free(id->leaf);
+    OPENSSL_free(id->der);
+    free(id->subject);
+    free(id->issuer);
+    free(id->serial);
+    free(id->fingerprint);
+    free(id->cn);
+    free(id->email);
+    memset(id, 0, sizeof *id);
+}
