@@ -1,3 +1,293 @@
-/* placeholder */
+/* Stock lighttpd (mod_openssl + mod_fastcgi authorizer mode) in front of
+ * examples/lighttpd/certrole-fcgi-authorizer, the Acme policy and the test
+ * PKI, curl as the client. Each test starts its own authorizer and
+ * lighttpd in a private directory and always stops them. */
+#define _GNU_SOURCE
 #include "testutil.h"
-int main(void){return 77;}
+#include "web/webtest.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLIENT_DN "CN=CRMApplication,OU=Sales,O=Acme Corp,L=San Francisco,ST=CA,C=US"
+#define GUEST_DN "CN=Guest User,OU=Marketing,O=Acme Corp,L=San Francisco,ST=CA,C=US"
+
+struct lt {
+    char *dir;
+    int port;
+    pid_t auth, httpd;
+};
+
+static const char *authorizer_path(void)
+{
+    return tu_build("examples/lighttpd/certrole-fcgi-authorizer");
+}
+
+static char *file_in(struct lt *l, const char *name)
+{
+    return wt_file(l->dir, name);
+}
+
+static void lt_start(struct lt *l)
+{
+    memset(l, 0, sizeof *l);
+    l->dir = tu_mkdtemp("lighttpd");
+    l->port = tu_free_port();
+
+    /* lighttpd exports the leaf only: the policy's anchor file also holds
+     * the issuing CA so certrole can complete the chain. */
+    char *root = tu_read_file(tu_pki("root-ca.pem"), NULL);
+    char *inter = tu_read_file(tu_pki("int-ca.pem"), NULL);
+    ck_assert_msg(root && inter, "test PKI missing in %s", tu_env("CERTROLE_PKI", "?"));
+    char *bundle = tu_strf("%s%s", root, inter), *bpath = tu_strf("%s/ca-bundle.pem", l->dir);
+    tu_write_file(bpath, bundle);
+    char *realm = tu_strf("%s/users.realm", l->dir);
+    tu_write_file(realm, "\"" CLIENT_DN "\" invoice-readonly user=crm\n"
+                         "\"" GUEST_DN "\" guest user=guest\n");
+    char *pol = tu_strf("trust ca-file=%s crl-file=%s crl-check=chain\n"
+                        "realm required file path=users.realm\n"
+                        "require GET /InvoiceService/list invoice-readonly\n",
+                        bpath, tu_pki("crl.pem"));
+    char *ppath = tu_strf("%s/acme.policy", l->dir);
+    tu_write_file(ppath, pol);
+
+    /* the backend: the same CGI script at every path the tests use */
+    char *cgi = tu_read_file(tu_src("tests/web/backend.cgi"), NULL);
+    ck_assert_msg(cgi != NULL, "tests/web/backend.cgi missing");
+    const char *paths[] = { "www/InvoiceService/list", "www/public/info", NULL };
+    for (int i = 0; paths[i]; i++) {
+        char *f = tu_strf("%s/%s", l->dir, paths[i]);
+        char *d = tu_strf("%s", f);
+        *strrchr(d, '/') = '\0';
+        char *mk = tu_strf("mkdir -p '%s'", d);
+        ck_assert_int_eq(tu_run(mk, NULL), 0);
+        tu_write_file(f, cgi);
+        free(mk); free(d); free(f);
+    }
+
+    char *tmpl = tu_read_file(tu_src("tests/web/lighttpd.conf.in"), NULL);
+    ck_assert_msg(tmpl != NULL, "tests/web/lighttpd.conf.in missing");
+    char *port = tu_strf("%d", l->port), *pki = wt_pki_dir();
+    const char *kv[] = { "DIR", l->dir, "PORT", port, "PKI", pki, NULL };
+    char *conf = wt_subst(tmpl, kv), *cpath = tu_strf("%s/lighttpd.conf", l->dir);
+    tu_write_file(cpath, conf);
+
+    char *sock = tu_strf("%s/authorizer.sock", l->dir);
+    char *alog = tu_strf("%s/authorizer.log", l->dir);
+    char *const aargv[] = { (char *)authorizer_path(), "-p", ppath, "-s", sock, NULL };
+    l->auth = wt_spawn(aargv, alog, l->dir);
+    struct stat st;
+    for (int i = 0; i < 100 && stat(sock, &st) != 0; i++)
+        wt_sleep_ms(50);
+    if (stat(sock, &st) != 0) {
+        char *t = file_in(l, "authorizer.log");
+        ck_abort_msg("authorizer did not start: %s", t);
+    }
+
+    char *hlog = tu_strf("%s/lighttpd.out", l->dir);
+    char *const hargv[] = { (char *)tu_env("LIGHTTPD", "lighttpd"), "-D", "-f", cpath, NULL };
+    l->httpd = wt_spawn(hargv, hlog, NULL);
+    if (tu_wait_port(l->port, 10000) != 0) {
+        char *t = file_in(l, "lighttpd.out"), *e = file_in(l, "error.log");
+        ck_abort_msg("lighttpd did not start:\n%s\n%s", t, e);
+    }
+    free(root); free(inter); free(bundle); free(bpath); free(realm); free(pol);
+    free(ppath); free(cgi); free(tmpl); free(port); free(pki); free(conf);
+    free(cpath); free(sock); free(alog); free(hlog);
+}
+
+static void lt_stop(struct lt *l)
+{
+    wt_stop(l->httpd);
+    wt_stop(l->auth);
+    tu_rmrf(l->dir);
+    free(l->dir);
+}
+
+static int get(struct lt *l, const char *cert, const char *key,
+               const char *extra, const char *path, char **body)
+{
+    return wt_get(l->dir, l->port, cert, key, extra, path, body);
+}
+
+/* The authorizer's log line for a refused request names the code. */
+static void assert_auth_log(struct lt *l, const char *needle)
+{
+    char *t = file_in(l, "authorizer.log");
+    ck_assert_msg(strstr(t, needle), "authorizer log lacks \"%s\":\n%s", needle, t);
+    free(t);
+}
+
+START_TEST(right_certificate_reaches_backend_with_user_and_roles)
+{
+    struct lt l;
+    lt_start(&l);
+    char *body = NULL;
+    int st = get(&l, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", &body);
+    ck_assert_msg(st == 200, "status %d: %s", st, body ? body : "");
+    ck_assert_msg(body && strstr(body, "user=[crm] roles=[invoice-readonly]"), "%s", body ? body : "");
+    ck_assert_msg(strstr(body, "subject=[" CLIENT_DN "]"), "%s", body);
+    free(body);
+    /* lighttpd buffers its access log and flushes it on shutdown */
+    wt_stop(l.httpd);
+    l.httpd = 0;
+    char *acc = file_in(&l, "access.log");
+    ck_assert_msg(strstr(acc, "200 /InvoiceService/list user=crm"), "%s", acc);
+    free(acc);
+    lt_stop(&l);
+}
+END_TEST
+
+START_TEST(no_certificate_is_401)
+{
+    struct lt l;
+    lt_start(&l);
+    ck_assert_int_eq(get(&l, NULL, NULL, NULL, "/InvoiceService/list", NULL), 401);
+    assert_auth_log(&l, "no_certificate (status 401)");
+    lt_stop(&l);
+}
+END_TEST
+
+START_TEST(other_ca_is_refused)
+{
+    struct lt l;
+    lt_start(&l);
+    ck_assert_int_eq(get(&l, "other-client.pem", "other-client.key", NULL,
+                         "/InvoiceService/list", NULL), 403);
+    assert_auth_log(&l, "untrusted_issuer (status 403)");
+    lt_stop(&l);
+}
+END_TEST
+
+START_TEST(expired_is_refused)
+{
+    struct lt l;
+    lt_start(&l);
+    ck_assert_int_eq(get(&l, "expired-chain.pem", "expired.key", NULL,
+                         "/InvoiceService/list", NULL), 403);
+    assert_auth_log(&l, "expired (status 403)");
+    lt_stop(&l);
+}
+END_TEST
+
+START_TEST(revoked_is_refused_by_certrole)
+{
+    struct lt l;
+    lt_start(&l);
+    /* lighttpd has no CRL here and passes it on; the policy's CRL stops it */
+    ck_assert_int_eq(get(&l, "revoked-chain.pem", "revoked.key", NULL,
+                         "/InvoiceService/list", NULL), 403);
+    assert_auth_log(&l, "revoked (status 403)");
+    lt_stop(&l);
+}
+END_TEST
+
+START_TEST(valid_dn_without_the_role_is_403)
+{
+    struct lt l;
+    lt_start(&l);
+    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", NULL,
+                         "/InvoiceService/list", NULL), 403);
+    assert_auth_log(&l, "forbidden (status 403)");
+    /* the rule also holds for other spellings of the same path */
+    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", "--path-as-is",
+                         "/public/../InvoiceService/%6cist", NULL), 403);
+    /* a path no rule covers is open to any mapped peer */
+    char *body = NULL;
+    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", NULL, "/public/info", &body), 200);
+    ck_assert_msg(body && strstr(body, "user=[guest] roles=[guest]"), "%s", body ? body : "");
+    free(body);
+    lt_stop(&l);
+}
+END_TEST
+
+START_TEST(spoofed_headers_do_not_reach_the_backend)
+{
+    struct lt l;
+    lt_start(&l);
+    char *body = NULL;
+    int st = get(&l, "client-chain.pem", "client.key",
+                 "-H 'Client-Cert: :AAAA:' -H 'X-Certrole-Roles: admin' "
+                 "-H 'X-Certrole-User: root' -H 'Certrole-User: root'",
+                 "/InvoiceService/list", &body);
+    ck_assert_msg(st == 200, "status %d", st);
+    ck_assert_msg(body && strstr(body, "user=[crm] roles=[invoice-readonly]"), "%s", body ? body : "");
+    ck_assert_msg(strstr(body, "hdr_roles=[] hdr_cert=[]"), "%s", body);
+    ck_assert_msg(!strstr(body, "admin") && !strstr(body, "root"), "%s", body);
+    free(body);
+    /* a lesser peer cannot lift itself by header */
+    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key",
+                         "-H 'X-Certrole-Roles: invoice-readonly'",
+                         "/InvoiceService/list", NULL), 403);
+    lt_stop(&l);
+}
+END_TEST
+
+START_TEST(changed_realm_takes_effect_without_restart)
+{
+    struct lt l;
+    lt_start(&l);
+    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", NULL, "/InvoiceService/list", NULL), 403);
+    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
+    char *realm = tu_strf("%s/users.realm", l.dir);
+    /* different length too, so even a coarse mtime clock sees the change */
+    tu_write_file(realm, "\"" CLIENT_DN "\" invoice-none user=crm\n"
+                         "\"" GUEST_DN "\" invoice-readonly user=guest2\n");
+    int st = 0;
+    for (int i = 0; i < 30 && st != 200; i++) {
+        st = get(&l, "norole-chain.pem", "norole.key", NULL, "/InvoiceService/list", NULL);
+        if (st != 200)
+            wt_sleep_ms(100);
+    }
+    ck_assert_int_eq(st, 200);
+    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 403);
+    assert_auth_log(&l, "policy reloaded");
+    free(realm);
+    lt_stop(&l);
+}
+END_TEST
+
+static Suite *lighttpd_suite(void)
+{
+    Suite *s = suite_create("lighttpd");
+    TCase *tc = tcase_create("authorizer");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, right_certificate_reaches_backend_with_user_and_roles);
+    tcase_add_test(tc, no_certificate_is_401);
+    tcase_add_test(tc, other_ca_is_refused);
+    tcase_add_test(tc, expired_is_refused);
+    tcase_add_test(tc, revoked_is_refused_by_certrole);
+    tcase_add_test(tc, valid_dn_without_the_role_is_403);
+    tcase_add_test(tc, spoofed_headers_do_not_reach_the_backend);
+    tcase_add_test(tc, changed_realm_takes_effect_without_restart);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    const char *lighttpd = tu_env("LIGHTTPD", ""), *curl = tu_env("CURL", "");
+    if (!*lighttpd || access(lighttpd, X_OK) != 0) {
+        printf("SKIP: lighttpd is not installed (LIGHTTPD='%s')\n", lighttpd);
+        return 77;
+    }
+    if (!*curl || access(curl, X_OK) != 0) {
+        printf("SKIP: curl is not installed (CURL='%s')\n", curl);
+        return 77;
+    }
+    if (access(authorizer_path(), X_OK) != 0) {
+        printf("SKIP: the FastCGI authorizer was not built (configure found no libfcgi; "
+               "Debian: apt-get install libfcgi-dev)\n");
+        return 77;
+    }
+    if (wt_guard_init() != 0) {
+        printf("cannot create a temporary directory\n");
+        return 99;
+    }
+    int rc = tu_run_suite(lighttpd_suite());
+    wt_guard_cleanup();
+    return rc;
+}

@@ -1,2 +1,325 @@
-/* placeholder */
-int main(void){return 2;}
+/*
+ * certrole-fcgi-authorizer — a FastCGI AUTHORIZER for lighttpd (or any
+ * server speaking FastCGI's authorizer role) built on libcertrole.
+ *
+ * lighttpd's mod_openssl requests a client certificate (verifyclient
+ * "enforce" off, so the request still arrives without one) and exports it
+ * as SSL_CLIENT_CERT (PEM) when its own check against ssl.ca-file passed;
+ * otherwise SSL_CLIENT_VERIFY says "FAILED:...". Intermediates are not
+ * exported (SSL_CLIENT_CERT_CHAIN_n is read if a server provides it), so
+ * the policy's trust must be able to complete the chain (ca-file holding
+ * the root and the issuing CAs, see README.md).
+ * This program validates the chain against the policy's trust profile, maps
+ * it through the realm stack and applies the policy's `require` rules to
+ * REQUEST_METHOD + the request path, then answers:
+ *
+ *   Status: 200  + Variable-CERTROLE_USER / _ROLES / _SUBJECT / _CODE
+ *                  (lighttpd hands them to the backend as environment)
+ *   Status: 401  no client certificate
+ *   Status: 403  anything else (the reason goes to stderr, i.e. the
+ *                server's error log, never to the client)
+ *
+ * Usage: certrole-fcgi-authorizer [-p POLICY] [-s SOCKET]
+ *   -p  policy file (default: $CERTROLE_POLICY)
+ *   -s  listen on a unix socket path or ":PORT"/"HOST:PORT"; without it
+ *       the listening socket is fd 0 (lighttpd "bin-path", spawn-fcgi).
+ * The policy is re-read when one of its files changes (a few stat()s per
+ * request), so a realm edit takes effect without a restart.
+ */
+#define _GNU_SOURCE
+#include <certrole.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_CHAIN 16
+
+static void log_stderr(void *ud, certrole_log_level level, const char *line)
+{
+    (void)ud;
+    fprintf(stderr, "certrole-fcgi-authorizer: <%d> %s\n", (int)level, line);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The path the rules are matched against: REQUEST_URI without the query,
+ * %-decoded, "//" folded and "." / ".." segments resolved, so a rule for
+ * /InvoiceService/list cannot be dodged by spelling it
+ * /InvoiceService/./%6cist. NULL (refuse) on NUL bytes, bad escapes or a
+ * path that is not absolute. Malloc'd. */
+static char *normalize_path(const char *uri)
+{
+    size_t n = strcspn(uri, "?#");
+    char *dec = malloc(n + 1), *out = malloc(n + 2);
+    if (!dec || !out || n == 0 || uri[0] != '/')
+        goto bad;
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (uri[i] == '%') {
+            if (i + 2 >= n)
+                goto bad;
+            int a = hexval((unsigned char)uri[i + 1]), b = hexval((unsigned char)uri[i + 2]);
+            if (a < 0 || b < 0 || (a == 0 && b == 0))
+                goto bad;
+            dec[d++] = (char)(a * 16 + b);
+            i += 2;
+        } else {
+            dec[d++] = uri[i];
+        }
+    }
+    dec[d] = '\0';
+
+    /* Segment by segment: skip empty and ".", pop on "..". */
+    size_t o = 0;
+    const char *p = dec;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *seg = p;
+        while (*p && *p != '/')
+            p++;
+        size_t len = (size_t)(p - seg);
+        if (len == 0 || (len == 1 && seg[0] == '.'))
+            continue;
+        if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
+            continue;
+        }
+        out[o++] = '/';
+        memcpy(out + o, seg, len);
+        o += len;
+    }
+    if (o == 0 || dec[d - 1] == '/')
+        out[o++] = '/';
+    out[o] = '\0';
+    free(dec);
+    return out;
+bad:
+    free(dec);
+    free(out);
+    return NULL;
+}
+
+/* Leaf PEM followed by SSL_CLIENT_CERT_CHAIN_0.. (malloc'd), or NULL when
+ * the server exported no certificate. */
+static char *collect_pem(FCGX_ParamArray envp, size_t *len)
+{
+    const char *leaf = FCGX_GetParam("SSL_CLIENT_CERT", envp);
+    if (!leaf || !*leaf)
+        return NULL;
+    size_t total = strlen(leaf) + 2;
+    const char *chain[MAX_CHAIN];
+    int n = 0;
+    for (; n < MAX_CHAIN; n++) {
+        char name[40];
+        snprintf(name, sizeof name, "SSL_CLIENT_CERT_CHAIN_%d", n);
+        chain[n] = FCGX_GetParam(name, envp);
+        if (!chain[n] || !*chain[n])
+            break;
+        total += strlen(chain[n]) + 1;
+    }
+    char *pem = malloc(total + 1);
+    if (!pem)
+        return NULL;
+    size_t o = 0;
+    o += (size_t)sprintf(pem + o, "%s\n", leaf);
+    for (int i = 0; i < n; i++)
+        o += (size_t)sprintf(pem + o, "%s\n", chain[i]);
+    *len = o;
+    return pem;
+}
+
+/* mod_openssl exports no certificate it could not verify; it only says
+ * "FAILED:...reason(N)" with N an X509_V_ERR_* number. Map the common ones
+ * so the log says what was wrong. */
+static certrole_code code_from_server_verify(const char *verify)
+{
+    const char *r = verify ? strstr(verify, "reason(") : NULL;
+    long n = r ? strtol(r + 7, NULL, 10) : -1;
+    switch (n) {
+    case X509_V_ERR_CERT_HAS_EXPIRED: return CERTROLE_E_EXPIRED;
+    case X509_V_ERR_CERT_NOT_YET_VALID: return CERTROLE_E_NOT_YET_VALID;
+    case X509_V_ERR_CERT_REVOKED: return CERTROLE_E_REVOKED;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return CERTROLE_E_SELF_SIGNED_UNTRUSTED;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return CERTROLE_E_UNTRUSTED_ISSUER;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE: return CERTROLE_E_BAD_SIGNATURE;
+    case X509_V_ERR_INVALID_PURPOSE: return CERTROLE_E_WRONG_PURPOSE;
+    case X509_V_ERR_CERT_CHAIN_TOO_LONG: return CERTROLE_E_CHAIN_TOO_LONG;
+    case X509_V_ERR_INVALID_CA: return CERTROLE_E_INVALID_CA;
+    default: return CERTROLE_E_CHAIN_INVALID;
+    }
+}
+
+/* Header values from the realm must not be able to split the response. */
+static void put_var(FCGX_Stream *out, const char *name, const char *value)
+{
+    FCGX_FPrintF(out, "Variable-%s: ", name);
+    for (const char *p = value ? value : ""; *p; p++)
+        if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+            FCGX_PutChar(*p, out);
+    FCGX_PutS("\r\n", out);
+}
+
+static void deny(FCGX_Stream *out, int status, certrole_code code)
+{
+    FCGX_FPrintF(out, "Status: %d %s\r\nContent-Type: text/plain\r\n\r\n%s\n",
+                 status, status == 401 ? "Unauthorized" : "Forbidden",
+                 certrole_code_name(code));
+}
+
+static void handle(certrole_ctx *ctx, FCGX_Request *req)
+{
+    const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+    const char *uri = FCGX_GetParam("REQUEST_URI", req->envp);
+    size_t len = 0;
+    char *pem = collect_pem(req->envp, &len);
+    char *path = uri ? normalize_path(uri) : NULL;
+    certrole_result *res = NULL;
+    certrole_code code;
+
+    if (!method || !path) {
+        fprintf(stderr, "certrole-fcgi-authorizer: refused: unusable request "
+                        "(method or path missing or malformed: %s)\n", uri ? uri : "-");
+        deny(req->out, 403, CERTROLE_E_INVALID_ARGUMENT);
+        goto done;
+    }
+    if (!pem) {
+        const char *verify = FCGX_GetParam("SSL_CLIENT_VERIFY", req->envp);
+        if (verify && strncmp(verify, "FAILED", 6) == 0) {
+            code = code_from_server_verify(verify);
+            fprintf(stderr, "certrole-fcgi-authorizer: %s %s: %s (status 403): "
+                            "the TLS layer could not verify the certificate (%s)\n",
+                    method, path, certrole_code_name(code), verify);
+            deny(req->out, 403, code);
+            goto done;
+        }
+        fprintf(stderr, "certrole-fcgi-authorizer: %s %s: no_certificate "
+                        "(status 401)\n", method, path);
+        deny(req->out, 401, CERTROLE_E_NO_CERTIFICATE);
+        goto done;
+    }
+    code = certrole_verify_pem(ctx, pem, len, &res);
+    if (res)
+        code = certrole_authorize(ctx, res, method, path);
+    if (code != CERTROLE_OK) {
+        int status = code == CERTROLE_E_NO_CERTIFICATE ? 401 : 403;
+        fprintf(stderr, "certrole-fcgi-authorizer: %s %s: %s (status %d): %s\n",
+                method, path, certrole_code_name(code), status,
+                res ? certrole_result_message(res) : certrole_strerror(code));
+        deny(req->out, status, code);
+        goto done;
+    }
+
+    /* roles as "a,b" */
+    size_t n = certrole_result_role_count(res), rl = 1;
+    for (size_t i = 0; i < n; i++)
+        rl += strlen(certrole_result_role(res, i)) + 1;
+    char *roles = malloc(rl);
+    if (!roles) {
+        deny(req->out, 403, CERTROLE_E_NO_MEMORY);
+        goto done;
+    }
+    roles[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(roles, ",");
+        strcat(roles, certrole_result_role(res, i));
+    }
+    FCGX_PutS("Status: 200 OK\r\n", req->out);
+    put_var(req->out, "CERTROLE_USER", certrole_result_user(res));
+    put_var(req->out, "CERTROLE_ROLES", roles);
+    put_var(req->out, "CERTROLE_SUBJECT", certrole_result_subject(res));
+    put_var(req->out, "CERTROLE_CODE", "ok");
+    FCGX_PutS("\r\n", req->out);
+    free(roles);
+done:
+    certrole_result_free(res);
+    free(pem);
+    free(path);
+}
+
+int main(int argc, char **argv)
+{
+    const char *policy = getenv("CERTROLE_POLICY"), *listen_on = NULL;
+    int opt;
+    while ((opt = getopt(argc, argv, "p:s:h")) != -1) {
+        switch (opt) {
+        case 'p': policy = optarg; break;
+        case 's': listen_on = optarg; break;
+        default:
+            fprintf(stderr, "usage: %s [-p POLICY] [-s SOCKET|:PORT]\n", argv[0]);
+            return opt == 'h' ? 0 : 2;
+        }
+    }
+    if (!policy || !*policy) {
+        fprintf(stderr, "certrole-fcgi-authorizer: no policy (-p or CERTROLE_POLICY)\n");
+        return 2;
+    }
+
+    certrole_ctx *ctx = NULL;
+    char *err = NULL;
+    certrole_code rc = certrole_open(&ctx, policy, &err);
+    if (rc != CERTROLE_OK) {
+        fprintf(stderr, "certrole-fcgi-authorizer: %s\n", err ? err : certrole_strerror(rc));
+        certrole_free(err);
+        return 1;
+    }
+    certrole_set_log(ctx, log_stderr, NULL);
+
+    /* SIGTERM keeps its default action: libfcgi restarts an interrupted
+     * accept(), so a flag would never be seen; nothing needs flushing. */
+    signal(SIGPIPE, SIG_IGN);
+
+    if (FCGX_Init() != 0) {
+        fprintf(stderr, "certrole-fcgi-authorizer: FCGX_Init failed\n");
+        certrole_close(ctx);
+        return 1;
+    }
+    int sock = 0;
+    if (listen_on) {
+        sock = FCGX_OpenSocket(listen_on, 64);
+        if (sock < 0) {
+            fprintf(stderr, "certrole-fcgi-authorizer: cannot listen on %s\n", listen_on);
+            certrole_close(ctx);
+            return 1;
+        }
+    }
+    FCGX_Request req;
+    if (FCGX_InitRequest(&req, sock, 0) != 0) {
+        certrole_close(ctx);
+        return 1;
+    }
+
+    while (FCGX_Accept_r(&req) >= 0) {
+        {
+            int reloaded = 0;
+            char *rerr = NULL;
+            if (certrole_reload_if_changed(ctx, &reloaded, &rerr) != CERTROLE_OK)
+                fprintf(stderr, "certrole-fcgi-authorizer: reload failed, keeping "
+                                "the previous policy: %s\n", rerr ? rerr : "?");
+            else if (reloaded)
+                fprintf(stderr, "certrole-fcgi-authorizer: policy reloaded\n");
+            certrole_free(rerr);
+        }
+        handle(ctx, &req);
+        FCGX_Finish_r(&req);
+    }
+    FCGX_Free(&req, 1);
+    certrole_close(ctx);
+    return 0;
+}

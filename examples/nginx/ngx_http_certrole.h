@@ -1,0 +1,74 @@
+/*
+ * ngx_http_certrole_module — shared declarations between the configuration
+ * part (ngx_http_certrole_module.c), the access handler
+ * (ngx_http_certrole_access.c) and the header work
+ * (ngx_http_certrole_headers.c).
+ *
+ * Ownership: every certrole_ctx is opened at configuration time in the
+ * master, shared read-only by the workers after fork, and closed by a
+ * cleanup on the cycle pool (so `nginx -s reload` opens fresh contexts and
+ * the old ones die with the old cycle). Verification results are cached per
+ * TLS connection and freed with the connection's pool.
+ */
+#ifndef NGX_HTTP_CERTROLE_H
+#define NGX_HTTP_CERTROLE_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <certrole.h>
+
+/* One opened policy; shared by every location naming the same file. */
+typedef struct {
+    ngx_str_t             path;       /* absolute, NUL-terminated */
+    certrole_ctx         *ctx;
+} ngx_http_certrole_policy_t;
+
+typedef struct {
+    ngx_array_t           policies;   /* of ngx_http_certrole_policy_t * */
+} ngx_http_certrole_main_conf_t;
+
+typedef struct {
+    ngx_http_certrole_policy_t *policy;   /* certrole_policy */
+    ngx_flag_t            enable;         /* certrole on|off */
+    ngx_flag_t            export_headers; /* certrole_export_headers */
+    ngx_array_t          *require;        /* certrole_require: of char * */
+} ngx_http_certrole_loc_conf_t;
+
+/* Per request: what the access handler decided (read by the variables). */
+typedef struct {
+    const certrole_result *res;   /* owned by the connection cache */
+    certrole_code          code;  /* after certrole_authorize + require */
+} ngx_http_certrole_req_ctx_t;
+
+/* One verified connection's result for one policy (connection cache). */
+typedef struct {
+    certrole_ctx     *ctx;
+    certrole_result  *res;
+    ngx_str_t         cert;        /* RFC 9440 Client-Cert value, lazily */
+    ngx_str_t         chain;       /* Client-Cert-Chain value, lazily */
+    ngx_str_t         roles;       /* "a,b", lazily */
+    ngx_uint_t        exported;    /* the three above are computed */
+    ngx_pool_t       *pool;        /* where the lazy values live */
+} ngx_http_certrole_entry_t;
+
+extern ngx_module_t  ngx_http_certrole_module;
+
+/* Access-phase handler (ngx_http_certrole_access.c). */
+ngx_int_t ngx_http_certrole_access_handler(ngx_http_request_t *r);
+
+/* The connection that owns the TLS session (the real one for HTTP/2). */
+ngx_connection_t *ngx_http_certrole_tls_connection(ngx_http_request_t *r);
+
+/* ngx_http_certrole_headers.c: drop client-sent Client-Cert*,
+ * X-Certrole-* (always, when certrole is on); add ours for an allowed
+ * request. NGX_ERROR on no memory. */
+ngx_int_t ngx_http_certrole_strip(ngx_http_request_t *r);
+ngx_int_t ngx_http_certrole_export(ngx_http_request_t *r,
+    ngx_http_certrole_entry_t *e);
+
+/* Allocates the SSL ex_data slot that keys the per-connection cache.
+ * Called once per process; NGX_ERROR if OpenSSL refuses. */
+ngx_int_t ngx_http_certrole_init_ex_index(ngx_log_t *log);
+
+#endif /* NGX_HTTP_CERTROLE_H */

@@ -1,0 +1,275 @@
+/*
+ * ngx_http_certrole_module — the access-phase handler.
+ *
+ * Per TLS connection the chain is verified and mapped once: the result is
+ * kept in a small cache hung on the SSL object (ex_data) and freed with the
+ * connection's pool, so keepalive requests and HTTP/2 streams on the same
+ * connection only run certrole_authorize(). The cache is keyed by the
+ * certrole_ctx too, because requests on one connection may reach server
+ * blocks with different policies (Host header vs SNI).
+ * Header stripping and export: ngx_http_certrole_headers.c.
+ */
+#include "ngx_http_certrole.h"
+
+/* Distinct policies one connection may meet before we stop caching. */
+#define NGX_HTTP_CERTROLE_CACHE_MAX  4
+
+
+typedef struct {
+    ngx_uint_t                 n;
+    ngx_http_certrole_entry_t  e[NGX_HTTP_CERTROLE_CACHE_MAX];
+} ngx_http_certrole_conn_t;
+
+static int  ngx_http_certrole_ex_index = -1;
+
+
+/* The connection that owns the TLS session: for HTTP/2 streams
+ * r->connection is a per-stream fake whose pool dies with the stream. */
+ngx_connection_t *
+ngx_http_certrole_tls_connection(ngx_http_request_t *r)
+{
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return r->stream->connection->connection;
+    }
+#endif
+    return r->connection;
+}
+
+
+
+ngx_int_t
+ngx_http_certrole_init_ex_index(ngx_log_t *log)
+{
+    /* No ex_data callbacks on purpose: a function pointer registered with
+     * OpenSSL would dangle if the module were unloaded on reload. The data
+     * is freed by a pool cleanup instead. */
+    if (ngx_http_certrole_ex_index == -1) {
+        ngx_http_certrole_ex_index = SSL_get_ex_new_index(0, NULL, NULL,
+                                                          NULL, NULL);
+        if (ngx_http_certrole_ex_index == -1) {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "certrole: SSL_get_ex_new_index() failed");
+            return NGX_ERROR;
+        }
+    }
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_certrole_conn_cleanup(void *data)
+{
+    ngx_http_certrole_conn_t  *cc = data;
+    ngx_uint_t                 i;
+
+    /* Runs when the connection's pool is destroyed; the SSL object may be
+     * gone already, so only our own memory is touched. */
+    for (i = 0; i < cc->n; i++) {
+        certrole_result_free(cc->e[i].res);
+        cc->e[i].res = NULL;
+    }
+    cc->n = 0;
+}
+
+
+static void
+ngx_http_certrole_free_result(void *data)
+{
+    certrole_result_free(data);
+}
+
+
+/* Returns the cached (or new) entry for this connection and policy, NULL
+ * on no memory. Never returns an entry without a result. */
+static ngx_http_certrole_entry_t *
+ngx_http_certrole_lookup(ngx_http_request_t *r, certrole_ctx *ctx,
+    ngx_http_certrole_entry_t *tmp)
+{
+    ngx_connection_t           *c;
+    SSL                        *ssl;
+    ngx_http_certrole_conn_t   *cc;
+    ngx_http_certrole_entry_t  *e;
+    ngx_pool_cleanup_t         *cln;
+    certrole_result            *res;
+    ngx_uint_t                  i;
+
+    c = ngx_http_certrole_tls_connection(r);
+    ssl = c->ssl->connection;
+
+    cc = SSL_get_ex_data(ssl, ngx_http_certrole_ex_index);
+    if (cc) {
+        for (i = 0; i < cc->n; i++) {
+            if (cc->e[i].ctx == ctx) {
+                return &cc->e[i];
+            }
+        }
+    }
+
+    res = NULL;
+    (void) certrole_verify_ssl(ctx, ssl, &res);
+    if (res == NULL) {
+        return NULL;
+    }
+
+    if (cc == NULL) {
+        cc = ngx_pcalloc(c->pool, sizeof(ngx_http_certrole_conn_t));
+        cln = ngx_pool_cleanup_add(c->pool, 0);
+        if (cc == NULL || cln == NULL
+            || !SSL_set_ex_data(ssl, ngx_http_certrole_ex_index, cc))
+        {
+            certrole_result_free(res);
+            return NULL;
+        }
+        cln->handler = ngx_http_certrole_conn_cleanup;
+        cln->data = cc;
+    }
+
+    if (cc->n < NGX_HTTP_CERTROLE_CACHE_MAX) {
+        e = &cc->e[cc->n++];
+    } else {
+        /* Pathological: more policies than slots. Keep the result for this
+         * request only. */
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            certrole_result_free(res);
+            return NULL;
+        }
+        cln->handler = ngx_http_certrole_free_result;
+        cln->data = res;
+        e = tmp;
+    }
+
+    ngx_memzero(e, sizeof(*e));
+    e->ctx = ctx;
+    e->res = res;
+    e->pool = (e == tmp) ? r->pool : c->pool;
+    return e;
+}
+
+
+static char *
+ngx_http_certrole_cstr(ngx_pool_t *pool, ngx_str_t *s)
+{
+    char  *p;
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p) {
+        ngx_memcpy(p, s->data, s->len);
+        p[s->len] = '\0';
+    }
+    return p;
+}
+
+
+ngx_int_t
+ngx_http_certrole_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_certrole_loc_conf_t  *lcf;
+    ngx_http_certrole_req_ctx_t   *rctx;
+    ngx_http_certrole_entry_t     *e, tmp;
+    certrole_ctx                  *ctx;
+    certrole_code                  code;
+    char                          *method, *path, **roles;
+    ngx_uint_t                     i;
+    ngx_int_t                      status;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_certrole_module);
+    if (!lcf->enable || lcf->policy == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* Always, also when the request is about to be refused: nothing the
+     * client sent under our names may travel further. */
+    if (ngx_http_certrole_strip(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rctx = ngx_http_get_module_ctx(r, ngx_http_certrole_module);
+    if (rctx == NULL) {
+        rctx = ngx_pcalloc(r->pool, sizeof(ngx_http_certrole_req_ctx_t));
+        if (rctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        ngx_http_set_ctx(r, rctx, ngx_http_certrole_module);
+    }
+    rctx->res = NULL;
+    rctx->code = CERTROLE_E_NO_CERTIFICATE;
+
+    ctx = lcf->policy->ctx;
+    e = NULL;
+
+    if (r->connection->ssl == NULL
+        || ngx_http_certrole_tls_connection(r)->ssl == NULL)
+    {
+        code = CERTROLE_E_NO_CERTIFICATE;     /* plain HTTP */
+
+    } else {
+        e = ngx_http_certrole_lookup(r, ctx, &tmp);
+        if (e == NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "certrole: verification failed: out of memory");
+            rctx->code = CERTROLE_E_NO_MEMORY;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        rctx->res = e->res;
+
+        /* r->uri is decoded and normalised (no "..", no %-escapes), so a
+         * rule cannot be dodged by spelling the path differently. */
+        method = ngx_http_certrole_cstr(r->pool, &r->method_name);
+        path = ngx_http_certrole_cstr(r->pool, &r->uri);
+        if (method == NULL || path == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        code = certrole_authorize(ctx, e->res, method, path);
+
+        if (code == CERTROLE_OK && lcf->require && lcf->require->nelts) {
+            code = CERTROLE_E_FORBIDDEN;
+            roles = lcf->require->elts;
+            for (i = 0; i < lcf->require->nelts; i++) {
+                if (certrole_result_has_role(e->res, roles[i])) {
+                    code = CERTROLE_OK;
+                    break;
+                }
+            }
+        }
+    }
+
+    rctx->code = code;
+
+    if (code == CERTROLE_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "certrole: allowed \"%V %V\" user=\"%s\" code=ok",
+                      &r->method_name, &r->uri,
+                      certrole_result_user(e->res)
+                          ? certrole_result_user(e->res) : "");
+
+        if (lcf->export_headers
+            && ngx_http_certrole_export(r, e) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        return NGX_OK;
+    }
+
+    status = (code == CERTROLE_E_NO_CERTIFICATE) ? NGX_HTTP_UNAUTHORIZED
+                                                 : NGX_HTTP_FORBIDDEN;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "certrole: denied \"%V %V\" code=%s status=%i: %s",
+                  &r->method_name, &r->uri, certrole_code_name(code),
+                  status,
+                  e ? certrole_result_message(e->res)
+                    : "the connection is not TLS");
+
+    if (e && code == CERTROLE_E_FORBIDDEN && lcf->require
+        && certrole_result_code(e->res) == CERTROLE_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "certrole: the location requires one of its "
+                      "certrole_require roles");
+    }
+
+    return status;
+}

@@ -1,0 +1,506 @@
+/*
+ * ngx_http_certrole_module — configuration, directives and variables.
+ *
+ *   certrole_policy FILE;               http, server
+ *   certrole on | off;                  http, server, location
+ *   certrole_require ROLE ...;          location (any one of the roles)
+ *   certrole_export_headers on | off;   http, server, location
+ *
+ * Variables: $certrole_user $certrole_roles $certrole_code $certrole_subject
+ *
+ * The policy is opened while the configuration is read, so a broken policy
+ * makes `nginx -t` (and a reload) fail with the library's file:line message
+ * and the running configuration stays in force.
+ */
+#include "ngx_http_certrole.h"
+
+static void *ngx_http_certrole_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_certrole_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_certrole_policy(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_certrole_require(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_certrole_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_certrole_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_certrole_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_command_t  ngx_http_certrole_commands[] = {
+
+    { ngx_string("certrole_policy"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_certrole_policy,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("certrole"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_certrole_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("certrole_require"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_certrole_require,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("certrole_export_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_certrole_loc_conf_t, export_headers),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_certrole_module_ctx = {
+    ngx_http_certrole_add_variables,       /* preconfiguration */
+    ngx_http_certrole_init,                /* postconfiguration */
+
+    ngx_http_certrole_create_main_conf,    /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_certrole_create_loc_conf,     /* create location configuration */
+    ngx_http_certrole_merge_loc_conf       /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_certrole_module = {
+    NGX_MODULE_V1,
+    &ngx_http_certrole_module_ctx,         /* module context */
+    ngx_http_certrole_commands,            /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+enum {
+    NGX_HTTP_CERTROLE_VAR_USER,
+    NGX_HTTP_CERTROLE_VAR_ROLES,
+    NGX_HTTP_CERTROLE_VAR_CODE,
+    NGX_HTTP_CERTROLE_VAR_SUBJECT
+};
+
+static ngx_http_variable_t  ngx_http_certrole_vars[] = {
+
+    { ngx_string("certrole_user"), NULL, ngx_http_certrole_variable,
+      NGX_HTTP_CERTROLE_VAR_USER, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("certrole_roles"), NULL, ngx_http_certrole_variable,
+      NGX_HTTP_CERTROLE_VAR_ROLES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("certrole_code"), NULL, ngx_http_certrole_variable,
+      NGX_HTTP_CERTROLE_VAR_CODE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("certrole_subject"), NULL, ngx_http_certrole_variable,
+      NGX_HTTP_CERTROLE_VAR_SUBJECT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+/* The library's log and audit lines go to nginx's error log. The context
+ * outlives no cycle, but a worker's current cycle is the one to log to. */
+static void
+ngx_http_certrole_log(void *userdata, certrole_log_level level,
+    const char *line)
+{
+    ngx_uint_t  l;
+
+    (void) userdata;
+
+    switch (level) {
+    case CERTROLE_LOG_ERROR:   l = NGX_LOG_ERR;    break;
+    case CERTROLE_LOG_WARNING: l = NGX_LOG_WARN;   break;
+    case CERTROLE_LOG_NOTICE:  l = NGX_LOG_NOTICE; break;
+    case CERTROLE_LOG_INFO:    l = NGX_LOG_INFO;   break;
+    default:                   l = NGX_LOG_DEBUG;  break;
+    }
+
+    ngx_log_error(l, ngx_cycle->log, 0, "certrole: %s", line);
+}
+
+
+static void *
+ngx_http_certrole_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_certrole_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_certrole_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&mcf->policies, cf->pool, 2,
+                       sizeof(ngx_http_certrole_policy_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return mcf;
+}
+
+
+static void *
+ngx_http_certrole_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_certrole_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_certrole_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /* policy = NULL, require = NULL (unset: inherited) */
+    conf->enable = NGX_CONF_UNSET;
+    conf->export_headers = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_certrole_loc_conf_t  *prev = parent;
+    ngx_http_certrole_loc_conf_t  *conf = child;
+
+    if (conf->policy == NULL) {
+        conf->policy = prev->policy;
+    }
+
+    if (conf->require == NULL) {
+        conf->require = prev->require;
+    }
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->export_headers, prev->export_headers, 0);
+
+    /* Fail closed at configuration time rather than at request time. */
+    if (conf->enable && conf->policy == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"certrole on\" needs a \"certrole_policy\" "
+                           "in this server or at http level");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_certrole_policy_cleanup(void *data)
+{
+    ngx_http_certrole_policy_t  *p = data;
+
+    if (p->ctx) {
+        certrole_close(p->ctx);
+        p->ctx = NULL;
+    }
+}
+
+
+static char *
+ngx_http_certrole_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_certrole_loc_conf_t   *lcf = conf;
+    ngx_http_certrole_main_conf_t  *mcf;
+    ngx_http_certrole_policy_t     *p, **pp;
+    ngx_pool_cleanup_t             *cln;
+    ngx_str_t                      *value, path;
+    ngx_uint_t                      i;
+    certrole_code                   rc;
+    char                           *err;
+
+    if (lcf->policy != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    /* Relative to the nginx prefix (-p), like other file directives;
+     * the result is NUL-terminated. */
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_certrole_module);
+
+    /* One context per distinct policy file in this cycle. */
+    pp = mcf->policies.elts;
+    for (i = 0; i < mcf->policies.nelts; i++) {
+        if (pp[i]->path.len == path.len
+            && ngx_strncmp(pp[i]->path.data, path.data, path.len) == 0)
+        {
+            lcf->policy = pp[i];
+            return NGX_CONF_OK;
+        }
+    }
+
+    p = ngx_pcalloc(cf->pool, sizeof(ngx_http_certrole_policy_t));
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    p->path = path;
+
+    err = NULL;
+    rc = certrole_open(&p->ctx, (const char *) path.data, &err);
+    if (rc != CERTROLE_OK || p->ctx == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "certrole_policy \"%V\": %s", &path,
+                           err ? err : certrole_strerror(rc));
+        certrole_free(err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        certrole_close(p->ctx);
+        p->ctx = NULL;
+        return NGX_CONF_ERROR;
+    }
+    cln->handler = ngx_http_certrole_policy_cleanup;
+    cln->data = p;
+
+    certrole_set_log(p->ctx, ngx_http_certrole_log, NULL);
+
+    pp = ngx_array_push(&mcf->policies);
+    if (pp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    *pp = p;
+
+    lcf->policy = p;
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_certrole_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_certrole_loc_conf_t  *lcf = conf;
+    ngx_str_t                     *value;
+    ngx_uint_t                     i;
+    char                         **role;
+
+    if (lcf->require != NULL) {
+        return "is duplicate";
+    }
+
+    lcf->require = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                    sizeof(char *));
+    if (lcf->require == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0) {
+            return "has an empty role name";
+        }
+        role = ngx_array_push(lcf->require);
+        if (role == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        /* configuration tokens are NUL-terminated */
+        *role = (char *) value[i].data;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_certrole_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_certrole_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+#if (NGX_HTTP_SSL)
+
+/* With "ssl_verify_client optional_no_ca" nginx still answers 400 itself
+ * when OpenSSL's own (anchor-less) verification hits an error it does not
+ * count as "optional" — an expired certificate, for one — before any access
+ * handler runs. In servers where certrole holds the policy we let the
+ * handshake carry no verdict at all, so certrole decides every case and
+ * says why ($certrole_code, error log). $ssl_client_verify is meaningless
+ * in such a server: use $certrole_code. */
+static int
+ngx_http_certrole_verify_callback(int ok, X509_STORE_CTX *store)
+{
+    (void) ok;
+    X509_STORE_CTX_set_error(store, X509_V_OK);
+    return 1;
+}
+
+
+static void
+ngx_http_certrole_take_over_verify(ngx_conf_t *cf,
+    ngx_http_core_main_conf_t *cmcf)
+{
+    ngx_http_core_srv_conf_t     **cscfp;
+    ngx_http_ssl_srv_conf_t       *sscf;
+    ngx_http_certrole_loc_conf_t  *lcf;
+    ngx_uint_t                     s;
+
+    cscfp = cmcf->servers.elts;
+    for (s = 0; s < cmcf->servers.nelts; s++) {
+        sscf = cscfp[s]->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
+        lcf = cscfp[s]->ctx->loc_conf[ngx_http_certrole_module.ctx_index];
+
+        if (sscf == NULL || sscf->ssl.ctx == NULL || lcf == NULL
+            || lcf->policy == NULL || sscf->verify != 3 /* optional_no_ca */)
+        {
+            continue;
+        }
+
+        SSL_CTX_set_verify(sscf->ssl.ctx,
+                           SSL_CTX_get_verify_mode(sscf->ssl.ctx),
+                           ngx_http_certrole_verify_callback);
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, cf->log, 0,
+                       "certrole: client certificate verification "
+                       "left to certrole in a server block");
+    }
+}
+
+#endif
+
+
+static ngx_int_t
+ngx_http_certrole_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_certrole_init_ex_index(cf->log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+#if (NGX_HTTP_SSL)
+    ngx_http_certrole_take_over_verify(cf, cmcf);
+#endif
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+    *h = ngx_http_certrole_access_handler;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_certrole_set_value(ngx_http_variable_value_t *v, const char *s)
+{
+    v->data = (u_char *) s;
+    v->len = ngx_strlen(s);
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+}
+
+
+static ngx_int_t
+ngx_http_certrole_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_certrole_req_ctx_t  *rctx;
+    const char                   *s;
+    size_t                        i, n, len;
+    u_char                       *p;
+
+    rctx = ngx_http_get_module_ctx(r, ngx_http_certrole_module);
+    if (rctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = NULL;
+
+    switch (data) {
+
+    case NGX_HTTP_CERTROLE_VAR_CODE:
+        s = certrole_code_name(rctx->code);
+        break;
+
+    case NGX_HTTP_CERTROLE_VAR_USER:
+        s = rctx->res ? certrole_result_user(rctx->res) : NULL;
+        break;
+
+    case NGX_HTTP_CERTROLE_VAR_SUBJECT:
+        s = rctx->res ? certrole_result_subject(rctx->res) : NULL;
+        break;
+
+    case NGX_HTTP_CERTROLE_VAR_ROLES:
+        if (rctx->res == NULL) {
+            break;
+        }
+        n = certrole_result_role_count(rctx->res);
+        len = 0;
+        for (i = 0; i < n; i++) {
+            len += ngx_strlen(certrole_result_role(rctx->res, i)) + 1;
+        }
+        p = ngx_pnalloc(r->pool, len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+        v->data = p;
+        for (i = 0; i < n; i++) {
+            if (i) {
+                *p++ = ',';
+            }
+            p = ngx_cpymem(p, certrole_result_role(rctx->res, i),
+                           ngx_strlen(certrole_result_role(rctx->res, i)));
+        }
+        v->len = p - v->data;
+        v->valid = 1;
+        v->no_cacheable = 1;
+        v->not_found = 0;
+        return NGX_OK;
+    }
+
+    if (s == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_certrole_set_value(v, s);
+    return NGX_OK;
+}

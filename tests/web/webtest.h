@@ -1,0 +1,207 @@
+/* Helpers shared by tests/check_nginx.c and tests/check_lighttpd.c: config
+ * templates, curl, and a guard that stops servers a failed test left.
+ *
+ * Why the guard: Check runs each test in a forked child and ends a failed
+ * test with _exit(), so neither the test's own tu_stop() nor testutil's
+ * atexit handler runs and the servers it started would outlive the suite.
+ * Each test records what it starts in a file; main() stops whatever is
+ * still recorded once the suite is over. Header-only, static functions. */
+#ifndef CERTROLE_WEBTEST_H
+#define CERTROLE_WEBTEST_H
+#include "testutil.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Not every test program uses every helper. */
+#define WT_FN static __attribute__((unused))
+
+static char wt_guard_dir[4096];
+
+WT_FN void wt_sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* main(), before the suite runs: a private place for the record. */
+WT_FN int wt_guard_init(void)
+{
+    snprintf(wt_guard_dir, sizeof wt_guard_dir, "%s/certrole-guard-XXXXXX",
+             tu_env("TMPDIR", "/tmp"));
+    return mkdtemp(wt_guard_dir) ? 0 : -1;
+}
+
+WT_FN void wt_guard_note(const char *line)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/record", wt_guard_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd < 0)
+        return;
+    ssize_t w = write(fd, line, strlen(line));
+    (void)w;
+    close(fd);
+}
+
+/* A started process group (and optionally its private directory). */
+WT_FN void wt_guard_add(pid_t pid, const char *dir)
+{
+    char line[4200];
+    snprintf(line, sizeof line, "+ %d %s\n", (int)pid, dir ? dir : "-");
+    wt_guard_note(line);
+}
+
+/* Stopped normally: nothing left to do for it. */
+WT_FN void wt_guard_done(pid_t pid)
+{
+    char line[64];
+    snprintf(line, sizeof line, "- %d\n", (int)pid);
+    wt_guard_note(line);
+}
+
+/* main(), after the suite: stop what failed tests left behind. Uses no
+ * Check assertion (there is no test to report to any more). */
+WT_FN void wt_guard_cleanup(void)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/record", wt_guard_dir);
+    char *rec = tu_read_file(path, NULL);
+    enum { MAXP = 256 };
+    pid_t pids[MAXP];
+    char *dirs[MAXP];
+    int n = 0;
+    for (char *line = rec ? strtok(rec, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        int pid = 0;
+        char dir[4100] = "";
+        if (line[0] == '+' && n < MAXP && sscanf(line, "+ %d %4095s", &pid, dir) == 2) {
+            pids[n] = pid;
+            dirs[n++] = strdup(dir);
+        } else if (line[0] == '-' && sscanf(line, "- %d", &pid) == 1) {
+            for (int i = 0; i < n; i++)
+                if (pids[i] == pid)
+                    pids[i] = 0;
+        }
+    }
+    int left = 0;
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0 && kill(-pids[i], SIGTERM) == 0)
+            left++;
+    for (int t = 0; left && t < 40; t++) {
+        left = 0;
+        for (int i = 0; i < n; i++)
+            if (pids[i] > 0 && kill(-pids[i], 0) == 0)
+                left++;
+        if (left)
+            wt_sleep_ms(50);
+    }
+    for (int i = 0; i < n; i++) {
+        if (pids[i] > 0) {
+            kill(-pids[i], SIGKILL);
+            /* not tu_rmrf: Check assertions must not run outside a test */
+            if (dirs[i] && strstr(dirs[i], "/certrole-") && !strchr(dirs[i], '\'')) {
+                char cmd[4200];
+                snprintf(cmd, sizeof cmd, "rm -rf '%s'", dirs[i]);
+                if (system(cmd) != 0) { /* best effort */ }
+            }
+        }
+        free(dirs[i]);
+    }
+    free(rec);
+    unlink(path);
+    rmdir(wt_guard_dir);
+}
+
+/* Spawns like tu_spawn and records the process group. */
+WT_FN pid_t wt_spawn(char *const argv[], const char *logfile, const char *dir)
+{
+    pid_t pid = tu_spawn(argv, logfile);
+    wt_guard_add(pid, dir);
+    return pid;
+}
+
+WT_FN void wt_stop(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    tu_stop(pid);
+    wt_guard_done(pid);
+}
+
+/* Replaces every @KEY@ in text; kv is NULL-terminated key, value pairs.
+ * Malloc'd result. */
+WT_FN char *wt_subst(const char *text, const char *const *kv)
+{
+    char *out = tu_strf("%s", text);
+    for (size_t i = 0; kv[i]; i += 2) {
+        char *key = tu_strf("@%s@", kv[i]);
+        char *p;
+        size_t from = 0;
+        while ((p = strstr(out + from, key)) != NULL) {
+            size_t at = (size_t)(p - out);
+            *p = '\0';
+            char *nw = tu_strf("%s%s%s", out, kv[i + 1], p + strlen(key));
+            free(out);
+            out = nw;
+            from = at + strlen(kv[i + 1]);
+        }
+        free(key);
+    }
+    return out;
+}
+
+/* The test PKI directory without a trailing slash (malloc'd). */
+WT_FN char *wt_pki_dir(void)
+{
+    char *pki = tu_strf("%s", tu_pki(""));
+    size_t l = strlen(pki);
+    if (l > 1 && pki[l - 1] == '/')
+        pki[l - 1] = '\0';
+    return pki;
+}
+
+/* curl to https://127.0.0.1:port/path; returns the HTTP status (0 when
+ * there was no HTTP answer). cert/key are names in the test PKI or NULL,
+ * extra more curl arguments. *body (if not NULL) gets the body. */
+WT_FN int wt_get(const char *dir, int port, const char *cert, const char *key,
+                  const char *extra, const char *path, char **body)
+{
+    char *bodyf = tu_strf("%s/body.out", dir);
+    unlink(bodyf);
+    char *certargs = cert ? tu_strf("--cert '%s' --key '%s'", tu_pki(cert), tu_pki(key))
+                          : tu_strf("%s", "");
+    char *cmd = tu_strf("'%s' -sS -o '%s' -w '%%{http_code}' --max-time 10 "
+                        "--cacert '%s' %s %s 'https://127.0.0.1:%d%s'",
+                        tu_env("CURL", "curl"), bodyf, tu_pki("ca-file.pem"),
+                        certargs, extra ? extra : "", port, path);
+    char *out = NULL;
+    tu_run(cmd, &out);
+    int status = 0;
+    size_t l = out ? strlen(out) : 0;
+    if (l >= 3)
+        status = atoi(out + l - 3);
+    if (body)
+        *body = tu_read_file(bodyf, NULL);
+    free(out);
+    free(cmd);
+    free(certargs);
+    free(bodyf);
+    return status;
+}
+
+/* Contents of dir/name, "" when missing (malloc'd). */
+WT_FN char *wt_file(const char *dir, const char *name)
+{
+    char *p = tu_strf("%s/%s", dir, name);
+    char *t = tu_read_file(p, NULL);
+    free(p);
+    return t ? t : tu_strf("%s", "");
+}
+#endif
