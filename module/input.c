@@ -245,6 +245,12 @@ static void decode_p12(struct dec *d, const unsigned char *p, size_t len, const 
         return;
     }
     const char *pw = password;
+    char why[160];
+    const char *hint_p12 = "re-export the .p12 with current settings (openssl pkcs12 -export)";
+    if (cr_input_p12_check(p12, 0, NULL, why, sizeof why) < 0) { /* before any KDF runs */
+        fail(d, CERTROLE_E_BAD_ENCODING, hint_p12, "PKCS#12: %s; refused", why);
+        goto out;
+    }
     /* The MAC tells a wrong password apart from damaged contents. */
     if (PKCS12_mac_present(p12)) {
         if (password) {
@@ -264,6 +270,10 @@ static void decode_p12(struct dec *d, const unsigned char *p, size_t len, const 
                  "PKCS#12: the file is password-protected and no password was given");
             goto out;
         }
+    }
+    if (cr_input_p12_check(p12, 1, pw, why, sizeof why) < 0) { /* keys in encrypted safes */
+        fail(d, CERTROLE_E_BAD_ENCODING, hint_p12, "PKCS#12: %s; refused", why);
+        goto out;
     }
     EVP_PKEY *pkey = NULL;
     X509 *cert = NULL;

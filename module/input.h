@@ -3,6 +3,7 @@
 #ifndef CR_INPUT_H
 #define CR_INPUT_H
 #include <stddef.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include "certrole.h"
 
@@ -20,4 +21,15 @@
 certrole_code cr_input_decode(const void *data, size_t len, certrole_format format,
                               const char *password, X509 **leaf,
                               STACK_OF(X509) **untrusted, char **msg, char **hint);
+
+/* PKCS#12 files choose their own key-derivation work; more than this many
+ * iterations (MAC, encrypted safe or shrouded key) is refused. OpenSSL
+ * exports use 2048; 1e6 is past every current recommendation. */
+#define CR_INPUT_MAX_P12_ITER 1000000L
+
+/* Checks every iteration count of p12 against CR_INPUT_MAX_P12_ITER
+ * (input_p12.c). With decrypt, encrypted safes are opened with pw (after
+ * the MAC verified) to check the keys inside them. 0, or -1 with a reason
+ * in why. */
+int cr_input_p12_check(PKCS12 *p12, int decrypt, const char *pw, char *why, size_t n);
 #endif

@@ -1,0 +1,108 @@
+/* PKCS#12 work limits. A .p12 file names its own key-derivation
+ * iteration counts (the MAC's, each encrypted safe's, each shrouded
+ * key's) and OpenSSL runs whatever it says: a 4 KB file asking for 2^31
+ * iterations keeps a thread busy for many minutes. The bytes come from a peer
+ * or a person, so every count is checked before any password is tried
+ * (found while writing the certificate fuzz target, tests/fuzz/). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <openssl/objects.h>
+#include <openssl/pkcs12.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+#include "input.h"
+
+/* Iterations an encryption algorithm asks for; -1 when it is not a
+ * password-based scheme we can bound (e.g. scrypt) or does not decode. */
+static long alg_iter(const X509_ALGOR *alg)
+{
+    if (!alg || !alg->algorithm)
+        return -1;
+    long iter = -1;
+    if (OBJ_obj2nid(alg->algorithm) == NID_pbes2) {
+        PBE2PARAM *p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+        if (p2 && p2->keyfunc && OBJ_obj2nid(p2->keyfunc->algorithm) == NID_id_pbkdf2) {
+            PBKDF2PARAM *k = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM),
+                                                       p2->keyfunc->parameter);
+            if (k && k->iter)
+                iter = ASN1_INTEGER_get(k->iter);
+            PBKDF2PARAM_free(k);
+        }
+        PBE2PARAM_free(p2);
+    } else {
+        PBEPARAM *p = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+        if (p && p->iter)
+            iter = ASN1_INTEGER_get(p->iter);
+        PBEPARAM_free(p);
+    }
+    return iter;
+}
+
+static int iter_ok(long iter, const char *what, char *why, size_t n)
+{
+    if (iter < 1) {
+        snprintf(why, n, "%s uses an unsupported or damaged key derivation", what);
+        return 0;
+    }
+    if (iter > CR_INPUT_MAX_P12_ITER) {
+        snprintf(why, n, "%s asks for %ld key-derivation iterations (at most %ld accepted)",
+                 what, iter, (long)CR_INPUT_MAX_P12_ITER);
+        return 0;
+    }
+    return 1;
+}
+
+static int bags_ok(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, char *why, size_t n)
+{
+    if (depth > 8) {
+        snprintf(why, n, "safe contents nested too deeply");
+        return 0;
+    }
+    for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); i++) {
+        const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
+        int nid = PKCS12_SAFEBAG_get_nid(bag);
+        if (nid == NID_pkcs8ShroudedKeyBag) {
+            const X509_ALGOR *alg = NULL;
+            X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
+            if (!iter_ok(alg_iter(alg), "the private key", why, n))
+                return 0;
+        } else if (nid == NID_safeContentsBag &&
+                   !bags_ok(PKCS12_SAFEBAG_get0_safes(bag), depth + 1, why, n)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int cr_input_p12_check(PKCS12 *p12, int decrypt, const char *pw, char *why, size_t n)
+{
+    if (PKCS12_mac_present(p12)) {
+        const ASN1_INTEGER *it = NULL;
+        PKCS12_get0_mac(NULL, NULL, NULL, &it, p12);
+        if (!iter_ok(it ? ASN1_INTEGER_get(it) : 1, "the integrity MAC", why, n))
+            return -1;
+    }
+    STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
+    if (!safes)
+        return 0; /* PKCS12_parse reports the damage */
+    int ok = 1;
+    for (int i = 0; ok && i < sk_PKCS7_num(safes); i++) {
+        PKCS7 *p7 = sk_PKCS7_value(safes, i);
+        STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+        int nid = OBJ_obj2nid(p7->type);
+        if (nid == NID_pkcs7_data) {
+            bags = PKCS12_unpack_p7data(p7);
+        } else if (nid == NID_pkcs7_encrypted) {
+            const X509_ALGOR *alg = p7->d.encrypted && p7->d.encrypted->enc_data
+                                        ? p7->d.encrypted->enc_data->algorithm : NULL;
+            ok = iter_ok(alg_iter(alg), "an encrypted safe", why, n);
+            if (ok && decrypt)
+                bags = PKCS12_unpack_p7encdata(p7, pw, -1);
+        }
+        if (ok && bags)
+            ok = bags_ok(bags, 0, why, n);
+        sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    }
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    return ok ? 0 : -1;
+}
