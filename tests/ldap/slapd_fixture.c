@@ -1,4 +1,4 @@
-/* Throwaway slapd and test certificates for check_ldap (slapd_fixture.h). */
+/* Throwaway slapd and test certificates for the check_ldap_* suites (slapd_fixture.h). */
 #define _GNU_SOURCE
 #include "slapd_fixture.h"
 #include "testutil.h"
@@ -19,17 +19,27 @@
 
 static char *dir;
 
-/* CN of each generated certificate (subject CN=...,OU=Sales,O=Acme Corp,C=US). */
-static const struct { const char *name, *cn; } made[] = {
-    { "esc", "#Smith, J. \"Jack\" <jack+ops>; a\\b=c" },   /* every RFC 4514 special */
-    { "inj-star", "*" },
-    { "inj-or", "*)(uid=*" },
-    { "inj-guest", "Guest*" },
-    { "inj-nul", "\\00" },
-    { "inj-close", "x)(|(objectClass=*)" },
-    { "paren", "a)(b" },
-    { "staruser", "star*user" },
-    { "starprefix", "star*" },
+/* CN of each generated certificate (subject CN=...,OU=Sales,O=Acme Corp,C=US);
+ * serial 0: the next of a counter; issuer_cn NULL: the issuing CA's name,
+ * else the issuer name is CN=issuer_cn,O=Acme Corp,C=US (the signature
+ * then does not verify: only for the realm's lookups, which do not). */
+static const struct {
+    const char *name, *cn;
+    long serial;
+    const char *issuer_cn;
+} made[] = {
+    { "esc", "#Smith, J. \"Jack\" <jack+ops>; a\\b=c", 0, NULL },   /* every RFC 4514 special */
+    { "inj-star", "*", 0, NULL },
+    { "inj-or", "*)(uid=*", 0, NULL },
+    { "inj-guest", "Guest*", 0, NULL },
+    { "inj-nul", "\\00", 0, NULL },
+    { "inj-close", "x)(|(objectClass=*)", 0, NULL },
+    { "paren", "a)(b", 0, NULL },
+    { "staruser", "star*user", 0, NULL },
+    { "starprefix", "star*", 0, NULL },
+    { "serialuser", "Serial Holder", 0x5E71A1, NULL },          /* %{serial} */
+    { "oddissuer", "Odd Issuer User", 0, "Odd* (CA), test" },  /* %{issuer} */
+    { "inj-issuer", "Odd Issuer User", 0, "*" },               /* %{issuer} injection */
 };
 
 double lf_now(void)
@@ -90,22 +100,28 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 
 /* A client certificate with the given CN, issued by the test PKI's
  * issuing CA: NAME.pem, NAME.key, NAME-chain.pem in dir. */
-static int make_cert(const char *name, const char *cn, X509 *ca, EVP_PKEY *ca_key)
+static int make_cert(const char *name, const char *cn, long fixed_serial,
+                     const char *issuer_cn, X509 *ca, EVP_PKEY *ca_key)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256");
     X509 *x = X509_new();
     X509_NAME *n = X509_NAME_new();
-    int ok = key && x && n;
+    X509_NAME *in = issuer_cn ? X509_NAME_new() : NULL;
+    int ok = key && x && n && (in || !issuer_cn);
+    if (ok && in)
+        ok = X509_NAME_add_entry_by_txt(in, "C", MBSTRING_UTF8, (const unsigned char *)"US", -1, -1, 0) &&
+             X509_NAME_add_entry_by_txt(in, "O", MBSTRING_UTF8, (const unsigned char *)"Acme Corp", -1, -1, 0) &&
+             X509_NAME_add_entry_by_txt(in, "CN", MBSTRING_UTF8, (const unsigned char *)issuer_cn, -1, -1, 0);
     static long serial = 0x4c44;
     ok = ok && X509_set_version(x, 2) &&
-         ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) &&
+         ASN1_INTEGER_set(X509_get_serialNumber(x), fixed_serial ? fixed_serial : serial++) &&
          X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
          X509_gmtime_adj(X509_getm_notAfter(x), 7 * 86400) &&
          X509_NAME_add_entry_by_txt(n, "C", MBSTRING_UTF8, (const unsigned char *)"US", -1, -1, 0) &&
          X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"Acme Corp", -1, -1, 0) &&
          X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (const unsigned char *)"Sales", -1, -1, 0) &&
          X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) &&
-         X509_set_subject_name(x, n) && X509_set_issuer_name(x, X509_get_subject_name(ca)) &&
+         X509_set_subject_name(x, n) && X509_set_issuer_name(x, in ? in : X509_get_subject_name(ca)) &&
          X509_set_pubkey(x, key) &&
          add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") &&
          add_ext(x, ca, NID_key_usage, "critical,digitalSignature") &&
@@ -131,6 +147,7 @@ static int make_cert(const char *name, const char *cn, X509 *ca, EVP_PKEY *ca_ke
         if (f) fclose(f);
     }
     X509_NAME_free(n);
+    X509_NAME_free(in);
     X509_free(x);
     EVP_PKEY_free(key);
     return ok;
@@ -176,8 +193,16 @@ static int write_text(const char *path, const char *text)
     return ok;
 }
 
-static int write_conf(void)
+/* slapd.conf (TLS with the test PKI's server certificate) or, plain,
+ * slapd-plain.conf (no TLS at all: StartTLS is refused). */
+static int write_conf(int plain)
 {
+    char *tls = plain ? strdup("") : tu_strf(
+        "TLSCertificateFile %s\n"
+        "TLSCertificateKeyFile %s\n"
+        "TLSCACertificateFile %s\n"
+        "TLSVerifyClient allow\n",
+        tu_pki("server-chain.pem"), tu_pki("server.key"), tu_pki("ca-file.pem"));
     char *conf = tu_strf(
         "include /etc/ldap/schema/core.schema\n"
         "include /etc/ldap/schema/cosine.schema\n"
@@ -188,10 +213,7 @@ static int write_conf(void)
         "moduleload back_mdb\n"
         "pidfile %s/slapd.pid\n"
         "argsfile %s/slapd.args\n"
-        "TLSCertificateFile %s\n"
-        "TLSCertificateKeyFile %s\n"
-        "TLSCACertificateFile %s\n"
-        "TLSVerifyClient allow\n"
+        "%s"
         "database mdb\n"
         "suffix \"dc=acme,dc=example\"\n"
         "rootdn \"cn=admin,dc=acme,dc=example\"\n"
@@ -208,12 +230,12 @@ static int write_conf(void)
         "directory %s/db2\n"
         "maxsize 16777216\n"
         "access to * by * read\n",
-        tu_src("tests/ldap/test.schema"), dir, dir, tu_pki("server-chain.pem"),
-        tu_pki("server.key"), tu_pki("ca-file.pem"), dir, dir);
-    char *path = tu_strf("%s/slapd.conf", dir);
+        tu_src("tests/ldap/test.schema"), dir, dir, tls, dir, dir);
+    char *path = tu_strf("%s/%s", dir, plain ? "slapd-plain.conf" : "slapd.conf");
     int ok = write_text(path, conf);
     free(path);
     free(conf);
+    free(tls);
     return ok;
 }
 
@@ -224,9 +246,13 @@ static int load_ldif(void)
     char *norole = cert_ldif_line(tu_pki("norole.pem"));
     char *a1 = acme && client ? replace_all(acme, "description: @CLIENT_CERTIFICATE@", client) : NULL;
     char *a2 = a1 && norole ? replace_all(a1, "description: @NOROLE_CERTIFICATE@", norole) : NULL;
+    struct certrole_identity cid;
+    lf_identity(tu_pki("client.pem"), &cid);
+    char *a3 = a2 ? replace_all(a2, "@CLIENT_FINGERPRINT@", cid.fingerprint) : NULL;
+    lf_identity_free(&cid);
     char *ldif = tu_strf("%s/acme.ldif", dir);
-    int ok = a2 && write_text(ldif, a2);
-    free(acme); free(client); free(norole); free(a1); free(a2);
+    int ok = a3 && write_text(ldif, a3);
+    free(acme); free(client); free(norole); free(a1); free(a2); free(a3);
     const char *slapadd = tu_env("SLAPADD", "/usr/sbin/slapadd");
     char *out = NULL;
     char *cmd = tu_strf("mkdir -p '%s/db1' '%s/db2' && '%s' -q -f '%s/slapd.conf' -b dc=acme,dc=example -l '%s' && "
@@ -261,11 +287,11 @@ void lf_prepare(void)
     EVP_PKEY *ca_key = read_key(tu_pki("int-ca.key"));
     int ok = ca && ca_key;
     for (size_t i = 0; ok && i < sizeof made / sizeof made[0]; i++)
-        ok = make_cert(made[i].name, made[i].cn, ca, ca_key);
+        ok = make_cert(made[i].name, made[i].cn, made[i].serial, made[i].issuer_cn, ca, ca_key);
     X509_free(ca);
     EVP_PKEY_free(ca_key);
     ck_assert_msg(ok, "cannot make test certificates from %s", tu_pki("int-ca.pem"));
-    ck_assert_msg(write_conf(), "cannot write slapd.conf in %s", dir);
+    ck_assert_msg(write_conf(0) && write_conf(1), "cannot write slapd.conf in %s", dir);
     ck_assert_msg(load_ldif(), "cannot load the test directory");
 }
 
@@ -302,20 +328,21 @@ void lf_cleanup(void)
     dir = NULL;
 }
 
-void lf_start(struct lf_slapd *s)
+static void start(struct lf_slapd *s, int plain)
 {
     kill_stale();
     s->port = tu_free_port();
     do
-        s->tls_port = tu_free_port();
+        s->tls_port = plain ? 0 : tu_free_port();
     while (s->tls_port == s->port);
     free(s->log);
     s->log = tu_strf("%s/slapd-%d.log", dir, s->port);
-    char *conf = tu_strf("%s/slapd.conf", dir);
-    char *urls = tu_strf("ldap://127.0.0.1:%d/ ldaps://127.0.0.1:%d/", s->port, s->tls_port);
+    char *conf = tu_strf("%s/%s", dir, plain ? "slapd-plain.conf" : "slapd.conf");
+    char *urls = plain ? tu_strf("ldap://127.0.0.1:%d/", s->port)
+                       : tu_strf("ldap://127.0.0.1:%d/ ldaps://127.0.0.1:%d/", s->port, s->tls_port);
     char *argv[] = { (char *)tu_env("SLAPD", "slapd"), "-f", conf, "-h", urls, "-d", "stats", NULL };
     s->pid = tu_spawn(argv, s->log);
-    int up = tu_wait_port(s->port, 10000) == 0 && tu_wait_port(s->tls_port, 10000) == 0;
+    int up = tu_wait_port(s->port, 10000) == 0 && (plain || tu_wait_port(s->tls_port, 10000) == 0);
     free(conf);
     free(urls);
     if (!up) {
@@ -323,6 +350,9 @@ void lf_start(struct lf_slapd *s)
         ck_abort_msg("slapd did not start on port %d: %s", s->port, log ? log : "(no log)");
     }
 }
+
+void lf_start(struct lf_slapd *s) { start(s, 0); }
+void lf_start_plain(struct lf_slapd *s) { start(s, 1); }
 
 void lf_stop(struct lf_slapd *s)
 {

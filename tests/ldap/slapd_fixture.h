@@ -35,6 +35,8 @@ const char *lf_chain(const char *name);
 /* Starts slapd on fresh ports (fails the test if it does not come up);
  * lf_stop always stops it (also a stopped, SIGSTOPped one). */
 void lf_start(struct lf_slapd *s);
+/* The same directory without any TLS (tls_port 0; StartTLS refused). */
+void lf_start_plain(struct lf_slapd *s);
 void lf_stop(struct lf_slapd *s);
 /* Freezes / thaws the server: it keeps its sockets but answers nothing. */
 void lf_freeze(struct lf_slapd *s, int frozen);

@@ -1,0 +1,182 @@
+/* The ldap realm against a real slapd: finding the one entry of a
+ * certificate by subject DN, by filter template (each placeholder escaped
+ * per RFC 4515), by the certificate itself; zero entries, two entries,
+ * and filter injection through certificate fields. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "testutil.h"
+#include "ldap/realm_harness.h"
+
+START_TEST(dn_map_finds_the_entry_named_by_the_subject)
+{
+    char *u = lh_uri();
+    void *st = lh_realm(u, "map=dn", "base=c=US", "role-map=" READERS ":invoice-readonly", NULL);
+    struct lh_result r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_FOUND);
+    ck_assert_str_eq(r.a.user, "crm");
+    /* memberOf, mapped, then nested memberOf up to the default depth 3 */
+    ck_assert(lh_has_role(&r, "invoice-readonly"));
+    ck_assert(!lh_has_role(&r, "invoice-readers"));
+    ck_assert(lh_has_role(&r, "staff") && lh_has_role(&r, "everyone") && lh_has_role(&r, "top"));
+    ck_assert_msg(!lh_has_role(&r, "beyond"), "nesting went deeper than nested-depth");
+    lh_result_free(&r);
+    /* A DN made of RFC 4514 special characters */
+    lh_expect_found(st, lf_cert("esc"), "jsmith");
+    /* No entry of that name */
+    lh_expect_status(st, tu_pki("norole.pem"), CERTROLE_REALM_NOT_FOUND);
+    lh_ops->close(st);
+
+    /* The subject must lie under base= */
+    st = lh_realm(u, "map=dn", "base=" PEOPLE, NULL);
+    r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_NOT_FOUND);
+    ck_assert_msg(strstr(lh_msg(&r), "not under base") != NULL, "%s", lh_msg(&r));
+    lh_result_free(&r);
+    lh_ops->close(st);
+
+    st = lh_realm(u, "map=dn", "nested-depth=0", NULL);
+    r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_FOUND);
+    ck_assert(lh_has_role(&r, "invoice-readers") && !lh_has_role(&r, "staff"));
+    lh_result_free(&r);
+    lh_ops->close(st);
+    free(u);
+}
+END_TEST
+
+START_TEST(filter_map_finds_one_entry_and_refuses_two)
+{
+    char *u = lh_uri();
+    void *st = lh_realm(u, "base=" PEOPLE, BY_SUBJECT, "role-attr=memberOf,employeeType",
+                     "nested-depth=0", NULL);
+    struct lh_result r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_FOUND);
+    ck_assert_str_eq(r.a.user, "crm");
+    ck_assert(lh_has_role(&r, "invoice-readers"));
+    ck_assert_msg(lh_has_role(&r, "auditor"), "a role attribute's plain value is a role");
+    lh_result_free(&r);
+    lh_ops->close(st);
+
+    st = lh_realm(u, "base=" PEOPLE, "filter=(mail=%{email})", "role-attr=none", NULL);
+    lh_expect_found(st, tu_pki("client.pem"), "crm");
+    lh_ops->close(st);
+
+    /* Two entries carry cn=Guest User: refuse, never pick one. */
+    st = lh_realm(u, "base=" PEOPLE, BY_CN, NULL);
+    r = lh_look(st, tu_pki("norole.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_REFUSED);
+    ck_assert_msg(strstr(lh_msg(&r), "more than one entry") != NULL, "%s", lh_msg(&r));
+    /* the message says how many, where and with which filter */
+    ASSERT_MSG_HAS(r, PEOPLE);
+    ASSERT_MSG_HAS(r, "(cn=Guest User)");
+    lh_result_free(&r);
+    lh_ops->close(st);
+
+    /* user-attr=dn: the user is the entry's DN */
+    st = lh_realm(u, "base=" PEOPLE, BY_SUBJECT, "user-attr=dn", NULL);
+    lh_expect_found(st, tu_pki("client.pem"), "uid=crm," PEOPLE);
+    lh_ops->close(st);
+    free(u);
+}
+END_TEST
+
+START_TEST(filter_placeholders_serial_issuer_fingerprint)
+{
+    char *u = lh_uri();
+    /* %{serial}: upper-case hex of the serial number */
+    void *st = lh_realm(u, "base=" PEOPLE, "filter=(&(objectClass=inetOrgPerson)(serialNumber=%{serial}))",
+                        "role-attr=none", NULL);
+    lh_expect_found(st, lf_cert("serialuser"), "serial");
+    lh_expect_status(st, tu_pki("client.pem"), CERTROLE_REALM_NOT_FOUND);
+    lh_ops->close(st);
+
+    /* %{issuer}: RFC 4514 string, escaped per RFC 4515 so that '*', '('
+     * and ')' of the issuer's name match only themselves. */
+    st = lh_realm(u, "base=" PEOPLE, "filter=(&(description=%{issuer})(cn=%{cn}))", "role-attr=none", NULL);
+    lh_expect_found(st, lf_cert("oddissuer"), "oddissuer");
+    /* issuer CN=*: unescaped, (description=CN=*,O=Acme Corp,C=US) would be
+     * a substring filter matching the entry above */
+    struct lh_result r = lh_look(st, lf_cert("inj-issuer"));
+    ASSERT_STATUS(r, CERTROLE_REALM_NOT_FOUND);
+    lh_result_free(&r);
+    lh_ops->close(st);
+
+    /* %{fingerprint}: SHA-256 of the certificate */
+    st = lh_realm(u, "base=" PEOPLE, "filter=(employeeNumber=%{fingerprint})", "role-attr=none", NULL);
+    lh_expect_found(st, tu_pki("client.pem"), "crm");
+    lh_expect_status(st, tu_pki("other-client.pem"), CERTROLE_REALM_NOT_FOUND);
+    lh_ops->close(st);
+
+    /* %{email} of a certificate without an email SAN: not found, and the
+     * filter is never sent with a hole in it. */
+    st = lh_realm(u, "base=" PEOPLE, "filter=(mail=%{email})", "role-attr=none", NULL);
+    r = lh_look(st, lf_cert("serialuser"));
+    ASSERT_STATUS(r, CERTROLE_REALM_NOT_FOUND);
+    lh_result_free(&r);
+    ck_assert_int_eq(lf_log_count(&lh_srv, "filter=\"(mail="), 0);
+    lh_expect_found(st, tu_pki("client.pem"), "crm");
+    ck_assert_int_eq(lf_log_count(&lh_srv, "filter=\"(mail=crm@acme.example)"), 1);
+    lh_ops->close(st);
+    free(u);
+}
+END_TEST
+
+START_TEST(certificate_map_matches_the_exact_certificate)
+{
+    char *u = lh_uri();
+    void *st = lh_realm(u, "map=certificate", "base=dc=acme,dc=example", NULL);
+    lh_expect_found(st, tu_pki("client.pem"), "crm");
+    /* norole.pem is stored in two entries */
+    lh_expect_status(st, tu_pki("norole.pem"), CERTROLE_REALM_REFUSED);
+    /* same CA, never stored */
+    lh_expect_status(st, lf_cert("esc"), CERTROLE_REALM_NOT_FOUND);
+    /* same subject, other CA, never stored */
+    lh_expect_status(st, tu_pki("other-client.pem"), CERTROLE_REALM_NOT_FOUND);
+    lh_ops->close(st);
+    free(u);
+}
+END_TEST
+
+START_TEST(filter_injection_through_certificate_fields_finds_nothing)
+{
+    char *u = lh_uri();
+    void *st = lh_realm(u, "base=" PEOPLE, BY_CN, NULL);
+    /* Unescaped, each of these would match one or several entries. */
+    static const char *const attacks[] = { "inj-star", "inj-or", "inj-guest", "inj-nul",
+                                           "inj-close", "starprefix" };
+    for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
+        struct lh_result r = lh_look(st, lf_cert(attacks[i]));
+        ck_assert_msg(r.status == CERTROLE_REALM_NOT_FOUND, "%s: status %d (%s)",
+                      attacks[i], r.status, lh_msg(&r));
+        lh_result_free(&r);
+    }
+    /* Escaping keeps meaning: the metacharacters match themselves. */
+    lh_expect_found(st, lf_cert("paren"), "paren");
+    lh_expect_found(st, lf_cert("staruser"), "star");
+    lh_ops->close(st);
+
+    st = lh_realm(u, "base=" PEOPLE, BY_SUBJECT, NULL);
+    lh_expect_status(st, lf_cert("inj-or"), CERTROLE_REALM_NOT_FOUND);
+    lh_expect_status(st, lf_cert("inj-close"), CERTROLE_REALM_NOT_FOUND);
+    lh_ops->close(st);
+    free(u);
+}
+END_TEST
+
+static Suite *ldap_entry_suite(void)
+{
+    Suite *s = suite_create("ldap realm: entry");
+    TCase *tc_entry = lh_tcase("entry", 1, 60);
+    tcase_add_test(tc_entry, dn_map_finds_the_entry_named_by_the_subject);
+    tcase_add_test(tc_entry, filter_map_finds_one_entry_and_refuses_two);
+    tcase_add_test(tc_entry, filter_placeholders_serial_issuer_fingerprint);
+    tcase_add_test(tc_entry, certificate_map_matches_the_exact_certificate);
+    tcase_add_test(tc_entry, filter_injection_through_certificate_fields_finds_nothing);
+    suite_add_tcase(s, tc_entry);
+    return s;
+}
+
+int main(void) { return lh_main(ldap_entry_suite()); }
