@@ -49,7 +49,8 @@ static void lt_start(struct lt *l)
                          "\"" GUEST_DN "\" guest user=guest\n");
     char *pol = tu_strf("trust ca-file=%s crl-file=%s crl-check=chain\n"
                         "realm required file path=users.realm\n"
-                        "require GET /InvoiceService/list invoice-readonly\n",
+                        "require GET /InvoiceService/list invoice-readonly\n"
+                        "require POST /InvoiceService/ invoice-write\n",
                         bpath, tu_pki("crl.pem"));
     char *ppath = tu_strf("%s/acme.policy", l->dir);
     tu_write_file(ppath, pol);
@@ -250,6 +251,51 @@ START_TEST(changed_realm_takes_effect_without_restart)
 }
 END_TEST
 
+START_TEST(require_rules_apply_to_the_method)
+{
+    struct lt l;
+    lt_start(&l);
+    char *body = NULL;
+    /* GET /InvoiceService/list needs invoice-readonly, which crm holds */
+    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", &body), 200);
+    ck_assert_msg(body && strstr(body, "method=[GET]"), "%s", body ? body : "");
+    free(body);
+    /* POST under /InvoiceService/ needs invoice-write, which crm lacks */
+    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", "-d 'amount=1'",
+                         "/InvoiceService/list", NULL), 403);
+    assert_auth_log(&l, "POST /InvoiceService/list: forbidden (status 403)");
+    /* no POST rule covers /public/: any mapped peer may POST there */
+    body = NULL;
+    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", "-d 'amount=1'",
+                         "/public/info", &body), 200);
+    ck_assert_msg(body && strstr(body, "user=[guest]") && strstr(body, "method=[POST]"),
+                  "%s", body ? body : "");
+    free(body);
+
+    /* crm gets invoice-write too (the realm edit is picked up by mtime):
+     * now the POST passes and the GET still does */
+    char *realm = tu_strf("%s/users.realm", l.dir);
+    tu_write_file(realm, "\"" CLIENT_DN "\" invoice-readonly,invoice-write user=crm\n"
+                         "\"" GUEST_DN "\" guest user=guest\n");
+    int st = 0;
+    for (int i = 0; i < 30 && st != 200; i++) {
+        st = get(&l, "client-chain.pem", "client.key", "-d 'amount=1'", "/InvoiceService/list", NULL);
+        if (st != 200)
+            wt_sleep_ms(100);
+    }
+    ck_assert_int_eq(st, 200);
+    body = NULL;
+    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", &body), 200);
+    ck_assert_msg(body && strstr(body, "roles=[invoice-readonly,invoice-write]"), "%s", body ? body : "");
+    free(body);
+    /* the guest still may not POST there */
+    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", "-d 'amount=1'",
+                         "/InvoiceService/list", NULL), 403);
+    free(realm);
+    lt_stop(&l);
+}
+END_TEST
+
 static Suite *lighttpd_suite(void)
 {
     Suite *s = suite_create("lighttpd");
@@ -263,6 +309,7 @@ static Suite *lighttpd_suite(void)
     tcase_add_test(tc, valid_dn_without_the_role_is_403);
     tcase_add_test(tc, spoofed_headers_do_not_reach_the_backend);
     tcase_add_test(tc, changed_realm_takes_effect_without_restart);
+    tcase_add_test(tc, require_rules_apply_to_the_method);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -61,8 +61,8 @@ ngx_int_t ngx_http_certrole_access_handler(ngx_http_request_t *r);
 ngx_connection_t *ngx_http_certrole_tls_connection(ngx_http_request_t *r);
 
 /* ngx_http_certrole_headers.c: drop client-sent Client-Cert*,
- * X-Certrole-* (always, when certrole is on); add ours for an allowed
- * request. NGX_ERROR on no memory. */
+ * X-Certrole-* (when certrole or certrole_export_headers is on); add
+ * ours for an allowed request. NGX_ERROR on no memory. */
 ngx_int_t ngx_http_certrole_strip(ngx_http_request_t *r);
 ngx_int_t ngx_http_certrole_export(ngx_http_request_t *r,
     ngx_http_certrole_entry_t *e);

@@ -112,6 +112,12 @@ ngx_http_certrole_lookup(ngx_http_request_t *r, certrole_ctx *ctx,
         return NULL;
     }
 
+    /* One line per verification (not per request), so the cache can be
+     * seen working in the error log at info level. */
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "certrole: verified the connection's client certificate: "
+                  "code=%s", certrole_code_name(certrole_result_code(res)));
+
     if (cc == NULL) {
         cc = ngx_pcalloc(c->pool, sizeof(ngx_http_certrole_conn_t));
         cln = ngx_pool_cleanup_add(c->pool, 0);
@@ -176,6 +182,11 @@ ngx_http_certrole_access_handler(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_certrole_module);
     if (!lcf->enable || lcf->policy == NULL) {
+        /* Where certrole is off but its headers are exported elsewhere in
+         * scope, a backend may still trust them: drop client copies. */
+        if (lcf->export_headers && ngx_http_certrole_strip(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
         return NGX_DECLINED;
     }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Test backend for tests/check_lighttpd: shows what reached it.
 printf 'Content-Type: text/plain\r\n\r\n'
-printf 'backend user=[%s] roles=[%s] subject=[%s] hdr_roles=[%s] hdr_cert=[%s] uri=[%s]\n' \
+printf 'backend user=[%s] roles=[%s] subject=[%s] hdr_roles=[%s] hdr_cert=[%s] uri=[%s] method=[%s]\n' \
     "$CERTROLE_USER" "$CERTROLE_ROLES" "$CERTROLE_SUBJECT" \
-    "$HTTP_X_CERTROLE_ROLES" "$HTTP_CLIENT_CERT" "$REQUEST_URI"
+    "$HTTP_X_CERTROLE_ROLES" "$HTTP_CLIENT_CERT" "$REQUEST_URI" "$REQUEST_METHOD"

@@ -1,0 +1,218 @@
+/* The nginx module's configuration life cycle against a real nginx:
+ * `nginx -s reload` (and SIGHUP) pick up a changed policy and realm, a
+ * broken policy fails `nginx -t` and a reload with file:line while the
+ * running configuration stays, and misplaced directives are refused.
+ * Configuration: tests/web/nginx.conf.in. */
+#define _GNU_SOURCE
+#include "testutil.h"
+#include "web/nginxtest.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLIENT_DN NT_CLIENT_DN
+#define GUEST_DN NT_GUEST_DN
+
+/* Polls until the path answers want (a reload is asynchronous: the master
+ * starts new workers, the old ones finish their connections). */
+static int wait_status(struct ngx *n, const char *cert, const char *key,
+                       const char *path, int want)
+{
+    int st = 0;
+    for (int i = 0; i < 50; i++) {
+        st = nt_get(n, cert, key, NULL, path, NULL);
+        if (st == want)
+            return st;
+        wt_sleep_ms(100);
+    }
+    return st;
+}
+
+/* Polls the error log for needle. */
+static int wait_log(struct ngx *n, const char *needle)
+{
+    for (int i = 0; i < 50; i++) {
+        char *err = nt_file(n, "error.log");
+        int found = strstr(err, needle) != NULL;
+        free(err);
+        if (found)
+            return 1;
+        wt_sleep_ms(100);
+    }
+    return 0;
+}
+
+static char *policy_path(struct ngx *n)
+{
+    return tu_strf("%s/acme.policy", n->dir);
+}
+
+START_TEST(nginx_s_reload_picks_up_a_changed_realm_and_policy)
+{
+    struct ngx n;
+    nt_start(&n, "nginx.conf.in");
+    ck_assert_int_eq(nt_get(&n, "norole-chain.pem", "norole.key", NULL, "/InvoiceService/list", NULL), 403);
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/public/info", NULL), 200);
+
+    /* realm: the guest gets the role, CRMApplication loses it;
+     * policy: a new rule closes /public/ to all but admins */
+    char *realm = tu_strf("%s/users.realm", n.dir);
+    tu_write_file(realm, "\"" CLIENT_DN "\" invoice-none user=crm\n"
+                         "\"" GUEST_DN "\" invoice-readonly user=guest\n");
+    char *pol = policy_path(&n);
+    char *old = tu_read_file(pol, NULL);
+    char *nw = tu_strf("%srequire * /public/ admin\n", old);
+    tu_write_file(pol, nw);
+
+    char *out = NULL;
+    int rc = nt_ctl(&n, "-s reload", &out);
+    ck_assert_msg(rc == 0, "nginx -s reload: %d %s", rc, out ? out : "");
+    free(out);
+    ck_assert_int_eq(wait_status(&n, "norole-chain.pem", "norole.key", "/InvoiceService/list", 200), 200);
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 403);
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/public/info", NULL), 403);
+    char *acc = nt_access(&n);
+    ck_assert_msg(strstr(acc, "200 code=ok user=guest roles=invoice-readonly"), "%s", acc);
+    free(acc);
+    free(old); free(nw); free(pol); free(realm);
+    nt_stop(&n);
+}
+END_TEST
+
+START_TEST(a_broken_policy_fails_the_reload_and_the_old_one_stays)
+{
+    struct ngx n;
+    nt_start(&n, "nginx.conf.in");
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
+
+    char *pol = policy_path(&n);
+    char *good = tu_read_file(pol, NULL);
+    /* line 5: a control flag that does not exist */
+    char *bad = tu_strf("%srealm bogus file path=users.realm\n", good);
+    tu_write_file(pol, bad);
+
+    /* `nginx -s reload` reads the configuration before it signals: it
+     * refuses, naming the line, and signals nothing */
+    char *out = NULL;
+    int rc = nt_ctl(&n, "-s reload", &out);
+    ck_assert_msg(rc != 0, "nginx -s reload accepted a broken policy: %s", out ? out : "");
+    ck_assert_msg(out && strstr(out, "acme.policy:5:"), "no file:line in: %s", out ? out : "");
+    free(out);
+
+    /* SIGHUP straight to the master: the reload fails in the error log
+     * with file:line, the old workers keep the old policy */
+    ck_assert_int_eq(kill(n.pid, SIGHUP), 0);
+    ck_assert_msg(wait_log(&n, "acme.policy:5:"), "the reload error does not name acme.policy:5");
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
+    ck_assert_int_eq(nt_get(&n, "norole-chain.pem", "norole.key", NULL, "/InvoiceService/list", NULL), 403);
+
+    /* fixed again: the next reload works */
+    tu_write_file(pol, good);
+    out = NULL;
+    rc = nt_ctl(&n, "-s reload", &out);
+    ck_assert_msg(rc == 0, "nginx -s reload: %s", out ? out : "");
+    free(out);
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
+    free(good); free(bad); free(pol);
+    nt_stop(&n);
+}
+END_TEST
+
+START_TEST(nginx_t_fails_on_a_broken_policy_with_file_and_line)
+{
+    struct ngx n;
+    nt_prepare(&n, "nginx.conf.in");
+    char *out = NULL;
+    ck_assert_int_eq(nt_ctl(&n, "-t", &out), 0);
+    free(out);
+
+    char *pol = policy_path(&n);
+    char *text = tu_strf("# broken\ntrust ca-file=%s\nrealm maybe file path=users.realm\n",
+                         tu_pki("ca-file.pem"));
+    tu_write_file(pol, text);
+    out = NULL;
+    int rc = nt_ctl(&n, "-t", &out);
+    ck_assert_msg(rc != 0, "nginx -t accepted a broken policy: %s", out ? out : "");
+    /* the policy's file:line, and where nginx.conf names the policy */
+    char *want = tu_strf("%s:3:", pol);
+    ck_assert_msg(out && strstr(out, want), "no %s in: %s", want, out ? out : "");
+    ck_assert_msg(strstr(out, "certrole_policy") && strstr(out, "nginx.conf:"), "%s", out);
+    ck_assert_msg(strstr(out, "test failed"), "%s", out);
+    free(out); free(want); free(text);
+
+    /* a policy that names a realm file with a bad line */
+    nt_write_policy(n.dir, "\"" CLIENT_DN "\" invoice-readonly user=crm\n"
+                           "\"CN=unterminated\n");
+    out = NULL;
+    rc = nt_ctl(&n, "-t", &out);
+    ck_assert_msg(rc != 0, "nginx -t accepted a broken realm: %s", out ? out : "");
+    ck_assert_msg(out && strstr(out, "users.realm:2"), "no users.realm:2 in: %s", out ? out : "");
+    free(out); free(pol);
+    nt_stop(&n);
+}
+END_TEST
+
+/* nginx -t on nginx.conf with one replacement made; returns its output. */
+static char *t_with(struct ngx *n, const char *from, const char *to, int *rc)
+{
+    char *conf = tu_read_file(n->conf, NULL);
+    ck_assert_ptr_nonnull(conf);
+    char *p = strstr(conf, from);
+    ck_assert_msg(p != NULL, "%s not in the template", from);
+    *p = '\0';
+    char *edited = tu_strf("%s%s%s", conf, to, p + strlen(from));
+    char *path = tu_strf("%s/edited.conf", n->dir);
+    tu_write_file(path, edited);
+    char *cmd = tu_strf("'%s' -t -p '%s' -c '%s'", nt_nginx_bin, n->dir, path);
+    char *out = NULL;
+    *rc = tu_run(cmd, &out);
+    free(cmd); free(path); free(edited); free(conf);
+    return out ? out : tu_strf("%s", "");
+}
+
+START_TEST(misplaced_or_incomplete_directives_are_refused)
+{
+    struct ngx n;
+    nt_prepare(&n, "nginx.conf.in");
+    int rc;
+    /* certrole_require only in a location */
+    char *out = t_with(&n, "        certrole on;\n", "        certrole on;\n        certrole_require admin;\n", &rc);
+    ck_assert_msg(rc != 0 && strstr(out, "\"certrole_require\" directive is not allowed here"), "%s", out);
+    free(out);
+    /* certrole_policy not in a location */
+    out = t_with(&n, "            certrole off;\n", "            certrole_policy x.policy;\n", &rc);
+    ck_assert_msg(rc != 0 && strstr(out, "\"certrole_policy\" directive is not allowed here"), "%s", out);
+    free(out);
+    /* certrole on without a policy in scope fails closed */
+    char *pol = tu_strf("    certrole_policy %s/acme.policy;\n", n.dir);
+    out = t_with(&n, pol, "\n", &rc);
+    ck_assert_msg(rc != 0 && strstr(out, "needs a \"certrole_policy\""), "%s", out);
+    free(out); free(pol);
+    /* certrole takes on|off only */
+    out = t_with(&n, "        certrole on;\n", "        certrole maybe;\n", &rc);
+    ck_assert_msg(rc != 0 && strstr(out, "invalid value \"maybe\""), "%s", out);
+    free(out);
+    nt_stop(&n);
+}
+END_TEST
+
+static Suite *nginx_reload_suite(void)
+{
+    Suite *s = suite_create("nginx_reload");
+    TCase *tc = tcase_create("reload");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, nginx_s_reload_picks_up_a_changed_realm_and_policy);
+    tcase_add_test(tc, a_broken_policy_fails_the_reload_and_the_old_one_stays);
+    tcase_add_test(tc, nginx_t_fails_on_a_broken_policy_with_file_and_line);
+    tcase_add_test(tc, misplaced_or_incomplete_directives_are_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    int rc = nt_init();
+    return rc ? rc : nt_run(nginx_reload_suite());
+}
