@@ -227,6 +227,18 @@ static certrole_code set_params(struct cr_trust *t, const struct cr_trust_opts *
     return CERTROLE_OK;
 }
 
+/* OpenSSL caches a certificate's decoded extensions (key identifiers,
+ * basicConstraints, purposes) on first use. The anchors are shared by every
+ * thread that verifies, so do that once here, before the store is shared,
+ * rather than on whichever verification touches them first. */
+static void precache_extensions(X509_STORE *store)
+{
+    STACK_OF(X509) *certs = X509_STORE_get1_all_certs(store);
+    for (int i = 0; i < sk_X509_num(certs); i++)
+        (void)X509_check_purpose(sk_X509_value(certs, i), -1, 0);
+    sk_X509_pop_free(certs, X509_free);
+}
+
 certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **out,
                              char *err, size_t errlen)
 {
@@ -315,6 +327,7 @@ certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **ou
     }
     if ((rc = set_params(t, o, err, errlen)) != CERTROLE_OK)
         goto fail;
+    precache_extensions(t->store);
     ERR_clear_error();
     *out = t;
     return CERTROLE_OK;

@@ -1,5 +1,8 @@
 /* A scriptable realm plugin for tests: its arguments say what to answer.
  *   answer=found|notfound|refused|unavailable   (default found)
+ *   answer=invalid   returns a status outside the enum (fail-closed tests)
+ *   leak             also set user and roles when not answering "found"
+ *                    (a buggy module: the core must drop them)
  *   user=NAME  roles=a,b,c                       (used when found)
  *   if-cn=CN       answer as told only for this subject CN, else notfound
  *   roles-file=F   read roles (one line, comma-separated) from F at open;
@@ -18,6 +21,7 @@
 
 struct st {
     certrole_realm_status answer;
+    int leak;
     char *user, *roles, *if_cn, *trace, *tag;
 };
 
@@ -66,6 +70,7 @@ static int t_open(void **state, int argc, const char *const *argv,
             else if (strcmp(v, "notfound") == 0) s->answer = CERTROLE_REALM_NOT_FOUND;
             else if (strcmp(v, "refused") == 0) s->answer = CERTROLE_REALM_REFUSED;
             else if (strcmp(v, "unavailable") == 0) s->answer = CERTROLE_REALM_UNAVAILABLE;
+            else if (strcmp(v, "invalid") == 0) s->answer = (certrole_realm_status)42;
             else {
                 snprintf(err, errlen, "answer=%s: expected found, notfound, refused or unavailable", v);
                 goto fail;
@@ -97,6 +102,8 @@ static int t_open(void **state, int argc, const char *const *argv,
                 goto fail;
             }
             env->watch_file(env->watch_ctx, path);
+        } else if (KEY("leak")) {
+            s->leak = 1;
         } else if (KEY("fail-open")) {
             snprintf(err, errlen, "fail-open: asked to fail");
             goto fail;
@@ -134,7 +141,7 @@ static certrole_realm_status t_lookup(void *state, const certrole_identity *id,
         if (!cn || strcmp(cn, s->if_cn) != 0)
             return CERTROLE_REALM_NOT_FOUND;
     }
-    if (s->answer != CERTROLE_REALM_FOUND) {
+    if (s->answer != CERTROLE_REALM_FOUND && !s->leak) {
         certrole_answer_set_message(ans, "test realm %s answers as told", s->tag ? s->tag : "");
         return s->answer;
     }
@@ -151,7 +158,9 @@ static certrole_realm_status t_lookup(void *state, const certrole_identity *id,
             }
         free(copy);
     }
-    return CERTROLE_REALM_FOUND;
+    if (s->answer != CERTROLE_REALM_FOUND)
+        certrole_answer_set_message(ans, "test realm %s answers as told", s->tag ? s->tag : "");
+    return s->answer;
 }
 
 static void t_close(void *state)
