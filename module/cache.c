@@ -1,8 +1,12 @@
 /* Verification cache (cache.h): sharded hash tables with per-shard LRU.
- * The key is the full chain DER; a keyed SipHash picks shard and bucket so
- * a peer cannot aim collisions at one bucket, and a hit compares every
- * byte. Stored results hold no configuration reference (the cache belongs
- * to the configuration; a reference would be a cycle). */
+ * A keyed SipHash of the chain's signature values picks shard and bucket,
+ * and a hit compares every certificate in full. A peer can copy another
+ * certificate's signature into a forged one and so aim at a bucket; it is
+ * denied, and at most SAME_HASH_MAX entries with one hash are kept, so a
+ * bucket walk stays short. Stored results are shared and immutable
+ * (result.h): a hit takes a reference instead of copying, and the stored
+ * result borrows its configuration (the cache belongs to it; a reference
+ * would be a cycle). */
 #define _GNU_SOURCE
 #include "cache.h"
 #include <endian.h>
@@ -13,18 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 
 #define SHARDS 32   /* power of two */
+
+#define SAME_HASH_MAX 4   /* entries with one hash in a bucket */
+#define SIG_HASHED 32     /* signature bytes hashed per certificate */
 
 struct entry {
     struct entry *hnext;          /* bucket chain */
     struct entry *prev, *next;    /* LRU list, most recent first */
     uint64_t hash;
     time_t expires;
-    atomic_int refs;              /* the table's + readers copying outside the lock */
-    certrole_result *res;         /* immutable once stored */
-    size_t keylen;
-    unsigned char key[];          /* the chain DER, compared in full */
+    certrole_result *res;         /* shared (result.h): one reference is ours */
+    size_t n;                     /* certificates */
+    X509 *certs[];                /* references: leaf, then untrusted as sent */
 };
 
 struct shard {
@@ -37,6 +44,10 @@ struct shard {
 
 struct cr_cache {
     uint64_t k0, k1;              /* SipHash key, random per cache */
+    /* Staleness (cr_cache_usable): read by every call, written about once
+     * a second, so its own cache line, away from the shard locks. */
+    _Alignas(64) atomic_llong checked_at;  /* second of the last file check */
+    atomic_int stale;             /* 1: a watched file changed; never serve */
     struct shard shards[SHARDS];
 };
 
@@ -99,6 +110,8 @@ struct cr_cache *cr_cache_new(size_t size)
     }
     c->k0 = load64le(k);
     c->k1 = load64le(k + 8);
+    atomic_init(&c->checked_at, 0);
+    atomic_init(&c->stale, 0);
     size_t per = (size + SHARDS - 1) / SHARDS;
     size_t nb = 8;
     while (nb < per * 2 && nb < ((size_t)1 << 30))
@@ -122,12 +135,13 @@ struct cr_cache *cr_cache_new(size_t size)
     return c;
 }
 
-/* Drops one reference; the last one frees. */
 static void entry_free(struct entry *e)
 {
-    if (!e || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
+    if (!e)
         return;
-    certrole_result_free(e->res);
+    for (size_t i = 0; i < e->n; i++)
+        X509_free(e->certs[i]);
+    cr_result_release(e->res);
     free(e);
 }
 
@@ -193,72 +207,120 @@ size_t cr_cache_count(struct cr_cache *c)
     return n;
 }
 
-/* ----- key ------------------------------------------------------------------ */
+/* ----- staleness ------------------------------------------------------------ */
 
-static int put_cert(X509 *x, unsigned char **buf, size_t *len, size_t *cap,
-                    unsigned char *stackbuf)
+int cr_cache_usable(struct cr_cache *c, time_t now, int (*changed)(const void *arg),
+                    const void *arg, int *went_stale)
 {
-    int n = i2d_X509(x, NULL);
-    if (n <= 0)
-        return -1;
-    size_t need = *len + 4 + (size_t)n;
-    if (need > *cap) {
-        size_t ncap = *cap * 2 > need ? *cap * 2 : need;
-        unsigned char *nb = malloc(ncap);
-        if (!nb)
-            return -1;
-        memcpy(nb, *buf, *len);
-        if (*buf != stackbuf)
-            free(*buf);
-        *buf = nb;
-        *cap = ncap;
+    if (went_stale)
+        *went_stale = 0;
+    if (!c || atomic_load_explicit(&c->stale, memory_order_acquire))
+        return 0;
+    long long last = atomic_load_explicit(&c->checked_at, memory_order_relaxed);
+    if (!changed || (long long)now <= last ||
+        !atomic_compare_exchange_strong(&c->checked_at, &last, (long long)now))
+        return 1;   /* checked this second already, or another caller is on it */
+    if (!changed(arg))
+        return 1;
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&c->stale, &expected, 1)) {
+        cr_cache_flush(c);
+        if (went_stale)
+            *went_stale = 1;
     }
-    unsigned char *p = *buf + *len;
-    p[0] = (unsigned char)(n >> 24);
-    p[1] = (unsigned char)(n >> 16);
-    p[2] = (unsigned char)(n >> 8);
-    p[3] = (unsigned char)n;
-    p += 4;
-    if (i2d_X509(x, &p) != n)
-        return -1;
-    *len = need;
     return 0;
 }
 
-int cr_cache_key(X509 *leaf, STACK_OF(X509) *untrusted, unsigned char *buf,
-                 size_t buflen, unsigned char **key, size_t *keylen)
+/* ----- key ------------------------------------------------------------------ */
+
+static X509 *key_cert(const cr_cache_key *k, size_t i)
 {
-    unsigned char *b = buf;
-    size_t len = 0, cap = buflen;
-    *key = NULL;
-    *keylen = 0;
-    if (!leaf || put_cert(leaf, &b, &len, &cap, buf) < 0)
-        goto fail;
-    for (int i = 0; i < sk_X509_num(untrusted); i++)
-        if (put_cert(sk_X509_value(untrusted, i), &b, &len, &cap, buf) < 0)
-            goto fail;
-    *key = b;
-    *keylen = len;
+    return i == 0 ? k->leaf : sk_X509_value(k->untrusted, (int)i - 1);
+}
+
+int cr_cache_key_init(cr_cache_key *k, X509 *leaf, STACK_OF(X509) *untrusted)
+{
+    int nu = sk_X509_num(untrusted);
+    k->leaf = leaf;
+    k->untrusted = untrusted;
+    k->n = 0;
+    if (!leaf || nu < 0)
+        return -1;
+    for (int i = 0; i < nu; i++)
+        if (!sk_X509_value(untrusted, i))
+            return -1;
+    k->n = (size_t)nu + 1;
     return 0;
-fail:
-    if (b != buf)
-        free(b);
-    return -1;
+}
+
+/* The bucket hash: per certificate the signature's length and its first
+ * SIG_HASHED bytes (a signature is unpredictable without the CA's key;
+ * forged copies are bounded by SAME_HASH_MAX). */
+static uint64_t key_hash(const struct cr_cache *c, const cr_cache_key *k)
+{
+    unsigned char buf[8 * (4 + SIG_HASHED)];
+    size_t len = 0;
+    uint64_t h = (uint64_t)k->n;
+    for (size_t i = 0; i < k->n; i++) {
+        const ASN1_BIT_STRING *sig = NULL;
+        X509_get0_signature(&sig, NULL, key_cert(k, i));
+        int sl = sig ? ASN1_STRING_length(sig) : 0;
+        size_t take = sl <= 0 ? 0 : (size_t)sl < SIG_HASHED ? (size_t)sl : SIG_HASHED;
+        if (len + 4 + take > sizeof buf) {   /* long chains: hash in pieces */
+            h ^= siphash(c->k0, c->k1 ^ h, buf, len);
+            len = 0;
+        }
+        uint32_t l = (uint32_t)sl;
+        memcpy(buf + len, &l, 4);
+        if (take)
+            memcpy(buf + len + 4, ASN1_STRING_get0_data(sig), take);
+        len += 4 + take;
+    }
+    return h ^ siphash(c->k0, c->k1 ^ h, buf, len);
+}
+
+/* The same certificate, compared in full: X509_cmp compares the SHA-1 of
+ * the DER and the to-be-signed bytes as decoded; the signature value and
+ * the outer algorithm are compared here, so no hash is trusted alone. */
+static int same_cert(X509 *a, X509 *b)
+{
+    if (a == b)   /* one object, kept alive by the entry's reference */
+        return 1;
+    const ASN1_BIT_STRING *sa = NULL, *sb = NULL;
+    const X509_ALGOR *aa = NULL, *ab = NULL;
+    /* (X509_get_extension_flags caches the extensions and the SHA-1.)
+     * Without a SHA-1 X509_cmp would compare less: never a hit then. */
+    if (((X509_get_extension_flags(a) | X509_get_extension_flags(b)) & EXFLAG_NO_FINGERPRINT) ||
+        X509_cmp(a, b) != 0)
+        return 0;
+    X509_get0_signature(&sa, &aa, a);
+    X509_get0_signature(&sb, &ab, b);
+    return sa && sb && aa && ab && ASN1_STRING_cmp(sa, sb) == 0 && X509_ALGOR_cmp(aa, ab) == 0;
+}
+
+static int entry_matches(const struct entry *e, uint64_t h, const cr_cache_key *k)
+{
+    if (e->hash != h || e->n != k->n)
+        return 0;
+    for (size_t i = 0; i < k->n; i++)
+        if (!same_cert(e->certs[i], key_cert(k, i)))
+            return 0;
+    return 1;
 }
 
 /* ----- lookup and store -------------------------------------------------------- */
 
-certrole_result *cr_cache_get(struct cr_cache *c, const unsigned char *key,
-                              size_t keylen, time_t now)
+certrole_result *cr_cache_get(struct cr_cache *c, const cr_cache_key *k, time_t now)
 {
-    if (!c || !key)
+    if (!c || !k || !k->n || atomic_load_explicit(&c->stale, memory_order_acquire))
         return NULL;
-    uint64_t h = siphash(c->k0, c->k1, key, keylen);
+    uint64_t h = key_hash(c, k);
     struct shard *s = &c->shards[h & (SHARDS - 1)];
-    struct entry *dead = NULL, *hit = NULL;
+    struct entry *dead = NULL;
+    certrole_result *out = NULL;
     pthread_mutex_lock(&s->lock);
     for (struct entry *e = s->buckets[(h >> 5) & (s->nbuckets - 1)]; e; e = e->hnext) {
-        if (e->hash != h || e->keylen != keylen || memcmp(e->key, key, keylen) != 0)
+        if (!entry_matches(e, h, k))
             continue;
         if (e->expires <= now) {
             unlink_entry(s, e);
@@ -273,55 +335,69 @@ certrole_result *cr_cache_get(struct cr_cache *c, const unsigned char *key,
             s->head->prev = e;
             s->head = e;
         }
-        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-        hit = e;
+        /* A reference, not a copy: the result is immutable. */
+        out = cr_result_hold(e->res);
         break;
     }
     pthread_mutex_unlock(&s->lock);
     entry_free(dead);
-    if (!hit)
-        return NULL;
-    /* Copy outside the lock: readers of one hot entry run in parallel. */
-    certrole_result *out = cr_result_dup(hit->res);
-    entry_free(hit);
-    if (out)
-        out->cached = 1;
     return out;
 }
 
-void cr_cache_put(struct cr_cache *c, const unsigned char *key, size_t keylen,
-                  const certrole_result *r, time_t expires, time_t now)
+void cr_cache_put(struct cr_cache *c, const cr_cache_key *k, const certrole_result *r,
+                  time_t expires, time_t now)
 {
-    if (!c || !key || !r || expires <= now)
+    if (!c || !k || !k->n || !r || expires <= now ||
+        atomic_load_explicit(&c->stale, memory_order_acquire))
         return;
-    struct entry *e = malloc(sizeof *e + keylen);
+    if (k->n > (SIZE_MAX - sizeof(struct entry)) / sizeof(X509 *))
+        return;
+    struct entry *e = calloc(1, sizeof *e + k->n * sizeof(X509 *));
     if (!e)
         return;
-    memcpy(e->key, key, keylen);
-    e->keylen = keylen;
-    e->expires = expires;
-    e->hash = siphash(c->k0, c->k1, key, keylen);
-    e->hnext = e->prev = e->next = NULL;
-    atomic_init(&e->refs, 1);
-    if (!(e->res = cr_result_dup(r))) {
-        free(e);
-        return;
+    for (size_t i = 0; i < k->n; i++) {
+        X509 *x = key_cert(k, i);
+        if (!X509_up_ref(x)) {
+            entry_free(e);
+            return;
+        }
+        e->certs[e->n++] = x;
     }
-    e->res->cached = 0;
-    if (e->res->cfg) {   /* see the comment at the top */
-        cr_config_unref(e->res->cfg);
-        e->res->cfg = NULL;
+    e->expires = expires;
+    e->hash = key_hash(c, k);
+    if (!(e->res = cr_result_share(r))) {
+        entry_free(e);
+        return;
     }
     struct shard *s = &c->shards[e->hash & (SHARDS - 1)];
     struct entry *evicted = NULL, *replaced = NULL;
     pthread_mutex_lock(&s->lock);
+    if (atomic_load_explicit(&c->stale, memory_order_acquire)) {
+        /* went stale meanwhile; the flush takes this lock, so after it
+         * nothing can be stored */
+        pthread_mutex_unlock(&s->lock);
+        entry_free(e);
+        return;
+    }
     struct entry **pp = &s->buckets[(e->hash >> 5) & (s->nbuckets - 1)];
-    for (struct entry *o = *pp; o; o = o->hnext)
-        if (o->hash == e->hash && o->keylen == keylen && !memcmp(o->key, key, keylen)) {
+    int same_hash = 0;
+    for (struct entry *o = *pp; o; o = o->hnext) {
+        if (o->hash != e->hash)
+            continue;
+        if (entry_matches(o, e->hash, k)) {
             unlink_entry(s, o);   /* a newer verdict replaces the old one */
             replaced = o;
             break;
         }
+        same_hash++;
+    }
+    if (!replaced && same_hash >= SAME_HASH_MAX) {
+        /* Only forged certificates carrying copied signatures get here:
+         * not cached, so no bucket walk grows long. */
+        pthread_mutex_unlock(&s->lock);
+        entry_free(e);
+        return;
+    }
     if (s->count >= s->cap && s->tail) {
         evicted = s->tail;
         unlink_entry(s, evicted);

@@ -1,8 +1,14 @@
 /* The verification cache of one configuration (dropped with it on reload).
- * Keyed by the exact DER bytes of the chain as the peer sent it (leaf, then
- * the untrusted certificates in the order given); a hit compares the full
- * bytes, never a hash alone. Striped into shards, each with its own mutex,
- * so concurrent callers do not serialise on one lock. Thread-safe. */
+ * Keyed by the chain as the peer sent it (leaf, then the untrusted
+ * certificates in the order given). Buckets are chosen by a keyed hash of
+ * the certificates' signature values (read in place, nothing is encoded);
+ * a hit then compares every certificate in full, never a hash alone:
+ * X509_cmp (OpenSSL's cached SHA-1 of the whole DER and the to-be-signed
+ * DER as received) plus the signature value and algorithm. Entries hold
+ * references on the certificates they were stored for; certificates must
+ * not be modified in place once passed in (as for OpenSSL's own caches).
+ * Striped into shards, each with its own mutex, so concurrent callers do
+ * not serialise on one lock. Thread-safe. */
 #ifndef CR_CACHE_H
 #define CR_CACHE_H
 #include <stddef.h>
@@ -17,24 +23,39 @@ struct cr_cache;
 struct cr_cache *cr_cache_new(size_t size);
 void cr_cache_free(struct cr_cache *c);
 
-/* The lookup key of a chain: DER of leaf, then of each untrusted cert in
- * order, each prefixed by its 4-byte length. Written into buf when it
- * fits (then *key == buf), else into a malloc'd buffer the caller frees
- * when *key != buf. Returns 0, or -1 on encoding failure / no memory. */
-int cr_cache_key(X509 *leaf, STACK_OF(X509) *untrusted, unsigned char *buf,
-                 size_t buflen, unsigned char **key, size_t *keylen);
+/* The lookup key of a chain: the certificates, borrowed. */
+typedef struct cr_cache_key {
+    X509 *leaf;
+    STACK_OF(X509) *untrusted;
+    size_t n;                       /* leaf + untrusted; 0 = no key */
+} cr_cache_key;
 
-/* A copy of the stored result, marked cached, or NULL on miss/expiry.
- * 'now' is time(NULL). The copy holds no configuration reference (the
- * caller attaches one to ->cfg). */
-certrole_result *cr_cache_get(struct cr_cache *c, const unsigned char *key,
-                              size_t keylen, time_t now);
+/* Fills k for this chain (the certificates must outlive k). Returns 0, or
+ * -1 (k->n = 0: the call is not cached) when a certificate is missing. */
+int cr_cache_key_init(cr_cache_key *k, X509 *leaf, STACK_OF(X509) *untrusted);
 
-/* Stores a copy of r (without its configuration reference) until
- * 'expires' (absolute time; ignored if <= now). Replaces an older entry
- * with the same key; evicts the least recently used one when full. */
-void cr_cache_put(struct cr_cache *c, const unsigned char *key, size_t keylen,
-                  const certrole_result *r, time_t expires, time_t now);
+/* The stored result, shared and immutable (cr_result_hold: marked cached,
+ * holding a reference on its configuration, freed with
+ * certrole_result_free), or NULL on miss/expiry. 'now' is time(NULL). */
+certrole_result *cr_cache_get(struct cr_cache *c, const cr_cache_key *k, time_t now);
+
+/* Stores a shared copy of r until 'expires' (absolute time; ignored if
+ * <= now). r->cfg must be the configuration owning the cache. Replaces an
+ * older entry with the same chain; evicts the least recently used one
+ * when full. */
+void cr_cache_put(struct cr_cache *c, const cr_cache_key *k, const certrole_result *r,
+                  time_t expires, time_t now);
+
+/* Whether the cache may be used at 'now'. At most once a second (one
+ * caller wins; the others pass straight on) it asks changed(arg) whether
+ * a file the configuration was built from (CA, CRL, policy, realm file)
+ * changed; from the first yes on, the cache is flushed and stays off for
+ * good, so no stored verdict outlives a CRL (or other) file change: the
+ * configuration is stale until the caller reloads, which builds a new
+ * cache. Returns 1 when usable; sets *went_stale on the one call that
+ * turned it off (to log it once). Lock-free on the hot path. */
+int cr_cache_usable(struct cr_cache *c, time_t now, int (*changed)(const void *arg),
+                    const void *arg, int *went_stale);
 
 /* Number of live entries (for tests and benchmarks). */
 size_t cr_cache_count(struct cr_cache *c);

@@ -2,13 +2,13 @@
 #define _GNU_SOURCE
 #include "log.h"
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include "config.h"
 #include "result.h"
-#include "strbuf.h"
 
 static void emit(const struct cr_log *l, certrole_log_level level, const char *line)
 {
@@ -36,24 +36,128 @@ void cr_log_line(void *log_ctx, certrole_log_level level, const char *line)
     emit((const struct cr_log *)log_ctx, level, line ? line : "");
 }
 
-/* Appends key="value" with escapes; NULL value appends key=-. */
-static void quoted(cr_strbuf *b, const char *key, const char *v)
+/* The audit line is written once per decision, so it is built without
+ * printf: the text is copied in runs, 8 bytes are checked for bytes to
+ * escape at a time, and the line goes to a stack buffer when it surely
+ * fits (else its exact length is measured and it is malloc'd). */
+
+static int needs_escape(unsigned char c)
 {
-    cr_sb_printf(b, " %s=", key);
-    if (!v) {
-        cr_sb_appendc(b, '-');
-        return;
+    return c < 0x20 || c == 0x7f || c == '"' || c == '\\';
+}
+
+/* Whether any byte of w needs escaping. Exact as a yes/no answer (the
+ * classic "has a byte less than n" / "has a zero byte" tests, n <= 128). */
+static int word_needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7f);
+    uint64_t hit = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+                   ((d - ones) & ~d);
+    return (hit & high) != 0;
+}
+
+/* Length of the prefix of v[0..n) that needs no escaping. */
+static size_t plain_run(const char *v, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, v + i, 8);
+        if (word_needs_escape(w))
+            break;
     }
-    cr_sb_appendc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            cr_sb_printf(b, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            cr_sb_printf(b, "\\x%02x", *p);
-        else
-            cr_sb_appendc(b, (char)*p);
+    while (i < n && !needs_escape((unsigned char)v[i]))
+        i++;
+    return i;
+}
+
+/* Bytes the escaped form of v[0..n) takes (without quotes). */
+static size_t escaped_len(const char *v, size_t n)
+{
+    size_t len = n;
+    for (size_t i = plain_run(v, n); i < n; i += 1 + plain_run(v + i + 1, n - i - 1))
+        len += (v[i] == '"' || v[i] == '\\') ? 1 : 3;
+    return len;
+}
+
+static char *put(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+
+/* Copies v[0..n) escaped: '"' and backslash backslashed, control bytes as \xNN. */
+static char *put_escaped(char *o, const char *v, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (;;) {
+        size_t r = plain_run(v, n);
+        o = put(o, v, r);
+        if (r == n)
+            return o;
+        unsigned char c = (unsigned char)v[r];
+        *o++ = '\\';
+        if (c == '"' || c == '\\') {
+            *o++ = (char)c;
+        } else {
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+        v += r + 1;
+        n -= r + 1;
     }
-    cr_sb_appendc(b, '"');
+}
+
+/* One field of the line: ' key="value"' (or ' key=-' for NULL); value is
+ * up to two parts joined by a space (the resource "METHOD PATH"). */
+struct field {
+    const char *key;
+    const char *v1, *v2;        /* v1 NULL: '-' */
+    size_t klen, l1, l2;
+};
+
+static void field_set(struct field *f, const char *key, const char *v1, const char *v2)
+{
+    f->key = key;
+    f->klen = strlen(key);
+    f->v1 = v1;
+    f->v2 = v2;
+    f->l1 = v1 ? strlen(v1) : 0;
+    f->l2 = v2 ? strlen(v2) : 0;
+}
+
+/* The field's length: exact, or (exact = 0) a cheap upper bound (every
+ * byte escaped as \xNN). Lengths are of strings in memory: no overflow. */
+static size_t field_len(const struct field *f, int exact)
+{
+    size_t n = 2 + f->klen;     /* ' ' key '=' */
+    if (!f->v1)
+        return n + 1;
+    n += 2 + (exact ? escaped_len(f->v1, f->l1) : 4 * f->l1);
+    if (f->v2)
+        n += 1 + (exact ? escaped_len(f->v2, f->l2) : 4 * f->l2);
+    return n;
+}
+
+static char *field_put(char *o, const struct field *f)
+{
+    *o++ = ' ';
+    o = put(o, f->key, f->klen);
+    *o++ = '=';
+    if (!f->v1) {
+        *o++ = '-';
+        return o;
+    }
+    *o++ = '"';
+    o = put_escaped(o, f->v1, f->l1);
+    if (f->v2) {
+        *o++ = ' ';
+        o = put_escaped(o, f->v2, f->l2);
+    }
+    *o++ = '"';
+    return o;
 }
 
 void cr_log_audit(const struct cr_log *l, const certrole_result *res,
@@ -62,24 +166,44 @@ void cr_log_audit(const struct cr_log *l, const certrole_result *res,
 {
     if (!res || (res->cfg && !res->cfg->audit))
         return;
-    cr_strbuf b = CR_STRBUF_INIT;
-    cr_sb_printf(&b, "decision=%s code=%s", code == CERTROLE_OK ? "allow" : "deny",
-                 certrole_code_name(code));
-    quoted(&b, "subject", res->id.subject);
-    quoted(&b, "user", res->user);
-    quoted(&b, "realm", res->realm);
-    if (res->id.fingerprint)
-        cr_sb_printf(&b, " sha256=%.64s", res->id.fingerprint);
-    if (method || path) {
-        char *resource = NULL;
-        if (asprintf(&resource, "%s %s", method ? method : "*", path ? path : "/") < 0)
-            resource = NULL;
-        quoted(&b, "resource", resource);
-        free(resource);
-    }
+    struct field f[5];
+    size_t nf = 0;
+    field_set(&f[nf++], "subject", res->id.subject, NULL);
+    field_set(&f[nf++], "user", res->user, NULL);
+    field_set(&f[nf++], "realm", res->realm, NULL);
+    if (method || path)
+        field_set(&f[nf++], "resource", method ? method : "*", path ? path : "/");
     if (code != CERTROLE_OK)
-        quoted(&b, "message", why ? why : res->message);
-    char *line = cr_sb_take(&b);
-    emit(l, CERTROLE_LOG_NOTICE, line ? line : "decision=deny code=no_memory");
-    free(line);
+        field_set(&f[nf++], "message", why ? why : res->message, NULL);
+    const char *decision = code == CERTROLE_OK ? "decision=allow code=" : "decision=deny code=";
+    const char *name = certrole_code_name(code);
+    size_t dl = strlen(decision), nl = strlen(name);
+    /* sha256=%.64s: at most 64 bytes of the fingerprint */
+    size_t fl = res->id.fingerprint ? strnlen(res->id.fingerprint, 64) : 0;
+    size_t fixed = dl + nl + (res->id.fingerprint ? 8 + fl : 0) + 1, len = fixed;
+    for (size_t i = 0; i < nf; i++)
+        len += field_len(&f[i], 0);
+    char stackbuf[2048], *heap = NULL, *line = stackbuf;
+    if (len > sizeof stackbuf) {
+        len = fixed;
+        for (size_t i = 0; i < nf; i++)
+            len += field_len(&f[i], 1);
+    }
+    if (len > sizeof stackbuf && !(line = heap = malloc(len))) {
+        emit(l, CERTROLE_LOG_NOTICE, "decision=deny code=no_memory");
+        return;
+    }
+    char *o = put(line, decision, dl);
+    o = put(o, name, nl);
+    for (size_t i = 0; i < 3; i++)
+        o = field_put(o, &f[i]);
+    if (res->id.fingerprint) {
+        o = put(o, " sha256=", 8);
+        o = put(o, res->id.fingerprint, fl);
+    }
+    for (size_t i = 3; i < nf; i++)
+        o = field_put(o, &f[i]);
+    *o = '\0';
+    emit(l, CERTROLE_LOG_NOTICE, line);
+    free(heap);
 }

@@ -14,6 +14,7 @@ certrole_result *cr_result_new(struct cr_config *cfg)
     if (!r)
         return NULL;
     r->code = CERTROLE_E_INTERNAL;
+    atomic_init(&r->refs, 0);    /* not shared */
     if (cfg) {
         cr_config_ref(cfg);
         r->cfg = cfg;
@@ -119,7 +120,7 @@ certrole_result *cr_result_dup(const certrole_result *r)
             fail = 1;
         }
     }
-    d->cached = r->cached;
+    d->cached = r->cached;   /* d->shared stays 0: a private copy */
     if (fail) {
         certrole_result_free(d);
         return NULL;
@@ -127,10 +128,9 @@ certrole_result *cr_result_dup(const certrole_result *r)
     return d;
 }
 
-void certrole_result_free(certrole_result *r)
+/* Frees r's contents and r; its cfg reference is the caller's business. */
+static void destroy(certrole_result *r)
 {
-    if (!r)
-        return;
     free(r->message);
     free(r->hint);
     cr_identity_clear(&r->id);   /* safe on a zeroed identity */
@@ -139,9 +139,47 @@ void certrole_result_free(certrole_result *r)
     for (size_t i = 0; i < r->n_roles; i++)
         free(r->roles[i]);
     free(r->roles);
-    if (r->cfg)
-        cr_config_unref(r->cfg);
     free(r);
+}
+
+certrole_result *cr_result_share(const certrole_result *r)
+{
+    certrole_result *s = cr_result_dup(r);
+    if (!s)
+        return NULL;
+    if (s->cfg)
+        cr_config_unref(s->cfg);   /* kept as a borrowed pointer */
+    s->cached = 1;
+    s->shared = 1;
+    atomic_init(&s->refs, 1);
+    return s;
+}
+
+certrole_result *cr_result_hold(certrole_result *s)
+{
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    cr_config_ref(s->cfg);
+    return s;
+}
+
+void cr_result_release(certrole_result *s)
+{
+    /* acq_rel: the last holder sees every other holder's reads done */
+    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+        destroy(s);
+}
+
+void certrole_result_free(certrole_result *r)
+{
+    if (!r)
+        return;
+    struct cr_config *cfg = r->cfg;
+    if (r->shared)
+        cr_result_release(r);    /* cfg is borrowed: r no longer read */
+    else
+        destroy(r);
+    if (cfg)
+        cr_config_unref(cfg);
 }
 
 /* ----- accessors: NULL-safe, never crash on a NULL result ---------------- */

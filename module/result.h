@@ -1,6 +1,7 @@
 /* The result handle: decision, identity, realm outcome. */
 #ifndef CR_RESULT_H
 #define CR_RESULT_H
+#include <stdatomic.h>
 #include "certrole.h"
 #include "identity.h"
 #include "config.h"
@@ -16,6 +17,13 @@ struct certrole_result {
     char **roles; size_t n_roles;
     int cached;
     struct cr_config *cfg;       /* reference: the configuration that decided */
+    /* A shared result (cr_result_share, the cache's) is immutable and
+     * reference-counted: the cache entry and every caller served from it
+     * hold one reference each, so a hit copies nothing. Its cfg pointer
+     * is borrowed (the cache lives inside that configuration; a reference
+     * would be a cycle); each caller's reference also holds one on cfg. */
+    int shared;
+    atomic_int refs;             /* shared results only */
 };
 
 /* New zeroed result holding a reference on cfg (may be NULL). */
@@ -23,6 +31,16 @@ certrole_result *cr_result_new(struct cr_config *cfg);
 /* Sets code/message/hint (copies; NULL message = certrole_strerror). */
 void cr_result_set(certrole_result *r, certrole_code code, const char *message,
                    const char *hint);
-/* Deep copy (used by the cache); NULL on no memory. */
+/* Deep copy; NULL on no memory. Never shared, even when r is. */
 certrole_result *cr_result_dup(const certrole_result *r);
+
+/* A shared, immutable deep copy of r marked cached, with one reference
+ * (the caller's, e.g. a cache entry's) and r's cfg borrowed; NULL on no
+ * memory. Nothing may write to it afterwards. */
+certrole_result *cr_result_share(const certrole_result *r);
+/* Another reference on a shared result for a caller: takes a reference on
+ * its cfg too, which certrole_result_free gives back. Returns s. */
+certrole_result *cr_result_hold(certrole_result *s);
+/* Drops the reference cr_result_share returned (no cfg reference). */
+void cr_result_release(certrole_result *s);
 #endif

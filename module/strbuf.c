@@ -28,7 +28,7 @@ static int grow(cr_strbuf *b, size_t extra)
     return 0;
 }
 
-void cr_sb_appendn(cr_strbuf *b, const char *s, size_t n)
+void cr_sb_appendn_slow(cr_strbuf *b, const char *s, size_t n)
 {
     if (grow(b, n) < 0)
         return;
@@ -40,11 +40,6 @@ void cr_sb_appendn(cr_strbuf *b, const char *s, size_t n)
 void cr_sb_append(cr_strbuf *b, const char *s)
 {
     cr_sb_appendn(b, s, strlen(s));
-}
-
-void cr_sb_appendc(cr_strbuf *b, char c)
-{
-    cr_sb_appendn(b, &c, 1);
 }
 
 void cr_sb_vprintf(cr_strbuf *b, const char *fmt, va_list ap)

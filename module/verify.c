@@ -34,6 +34,14 @@ static void take_outcome(certrole_result *r, struct cr_stack_outcome *o)
     o->n_roles = 0;
 }
 
+/* Upper bound of a cached denial, seconds (option deny-ttl is clamped). */
+#define CR_MAX_DENY_TTL 60
+
+static int config_changed(const void *cfg)
+{
+    return cr_config_changed(cfg);
+}
+
 /* Until when may r be served from the cache? 0 = not at all. */
 static time_t cache_until(const struct cr_config *cfg, const certrole_result *r,
                           const struct cr_verified *v, time_t now)
@@ -53,7 +61,9 @@ static time_t cache_until(const struct cr_config *cfg, const certrole_result *r,
     default:
         if (cfg->deny_ttl <= 0)
             return 0;
-        until = now + cfg->deny_ttl;
+        /* Denials only briefly: a fixed CRL, realm or clock must be seen
+         * soon, whatever deny-ttl says. */
+        until = now + (cfg->deny_ttl < CR_MAX_DENY_TTL ? cfg->deny_ttl : CR_MAX_DENY_TTL);
         break;
     }
     if (v->not_after_min && v->not_after_min < until)
@@ -80,8 +90,7 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     certrole_result *r = NULL;
     struct cr_verified v;
     memset(&v, 0, sizeof v);
-    unsigned char kbuf[8192], *key = NULL;
-    size_t keylen = 0;
+    cr_cache_key key = { .n = 0 };
     time_t now = 0;
     char *idmsg = NULL, *idhint = NULL;
 
@@ -98,16 +107,22 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         goto finish;
     }
 
+    int use_cache = 0;
     if (cfg->cache) {
         now = time(NULL);
-        if (cr_cache_key(leaf, untrusted, kbuf, sizeof kbuf, &key, &keylen) == 0) {
-            r = cr_cache_get(cfg->cache, key, keylen, now);
-            if (r) {
-                cr_config_ref(cfg);
-                r->cfg = cfg;
-                goto finish;
-            }
-        }
+        int went_stale = 0;
+        use_cache = cr_cache_usable(cfg->cache, now, config_changed, cfg, &went_stale);
+        if (went_stale)
+            cr_log_write(&cfg->log, CERTROLE_LOG_WARNING,
+                         "a CA, CRL, policy or realm file changed: verification cache off"
+                         " until the policy is reloaded");
+    }
+    if (use_cache) {
+        /* A hit is shared and immutable (it holds its own reference on
+         * cfg): nothing below may write to it. */
+        if (cr_cache_key_init(&key, leaf, untrusted) == 0 &&
+            (r = cr_cache_get(cfg->cache, &key, now)) != NULL)
+            goto finish;
     }
 
     if (!(r = cr_result_new(cfg)))
@@ -120,9 +135,14 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         goto store;
     }
     r->depth = v.depth;
-    if (v.chain && v.depth > 0 &&
-        cr_identity_set_anchor(&r->id, sk_X509_value(v.chain, v.depth - 1)) != CERTROLE_OK) {
-        cr_result_set(r, CERTROLE_E_NO_MEMORY, NULL, NULL);
+    certrole_code arc = v.chain && v.depth > 0
+        ? cr_identity_set_anchor(&r->id, sk_X509_value(v.chain, v.depth - 1)) : CERTROLE_OK;
+    if (arc != CERTROLE_OK) {
+        /* Pass the real cause on: realms bind entries to the anchor's name,
+         * so one that cannot be read is a refusal (bad_name), not no_memory. */
+        cr_result_set(r, arc, arc == CERTROLE_E_BAD_NAME
+                      ? "the trust anchor's subject name cannot be rendered as an RFC 4514 "
+                        "name (NUL byte or undecodable value)" : NULL, NULL);
         goto finish;
     }
     if (idrc != CERTROLE_OK) {
@@ -140,15 +160,13 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     cr_stack_outcome_clear(&o);
 
 store:
-    if (cfg->cache && key) {
+    if (use_cache && key.n) {
         time_t until = cache_until(cfg, r, &v, now);
         if (until > now)
-            cr_cache_put(cfg->cache, key, keylen, r, until, now);
+            cr_cache_put(cfg->cache, &key, r, until, now);
     }
 finish:
     audit(ctx, r);
-    if (key && key != kbuf)
-        free(key);
     free(idmsg);
     free(idhint);
     cr_verified_clear(&v);
@@ -157,8 +175,6 @@ finish:
     return r->code;
 
 nomem:
-    if (key && key != kbuf)
-        free(key);
     free(idmsg);
     free(idhint);
     cr_verified_clear(&v);

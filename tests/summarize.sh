@@ -8,7 +8,8 @@ build=${1:-.}
 passed=0 failed=0 skipped=0 suites=0
 shopt -s nullglob
 for log in "$build"/tests/*.log "$build"/tests/conformance/*.log \
-           "$build"/_sanitize/tests/*.log "$build"/_sanitize/tests/conformance/*.log; do
+           "$build"/_sanitize/tests/*.log "$build"/_sanitize/tests/conformance/*.log \
+           "$build"/_tsan/tests/*.log; do
     case "$log" in */test-suite.log) continue ;; esac
     trs="${log%.log}.trs"
     [ -f "$trs" ] || continue

@@ -1,0 +1,90 @@
+/* certrole benchmarks (make bench): shared helpers. Every figure is a
+ * ratio against a baseline measured in the same process; a row prints
+ * the measured value, the target and PASS/MISS. A miss is not an error
+ * (benchmarks are not tests); an error (a file that cannot be read, a
+ * server that does not start, a verification that gives the wrong
+ * answer) makes the program exit non-zero. Not thread-safe except where
+ * a function says so. */
+#ifndef CERTROLE_BENCH_H
+#define CERTROLE_BENCH_H
+#include <stddef.h>
+#include <openssl/x509.h>
+#include "certrole.h"
+
+/* Monotonic seconds. Thread-safe. */
+double bench_now(void);
+
+/* A table row: figure, measured value (formatted), target, pass. */
+void bench_row(const char *figure, const char *measured, const char *target, int pass);
+/* A row that could not be measured (missing server etc.), with why. */
+void bench_skip(const char *figure, const char *target, const char *why);
+/* Records an error (printed at once); main() exits 1 if any happened. */
+void bench_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int bench_errors(void);
+
+/* printf into a malloc'd string (NULL only on no memory). */
+char *bench_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* $CERTROLE_PKI/name (malloc'd). */
+char *bench_pki(const char *name);
+/* A private temporary directory, removed by bench_cleanup() (malloc'd). */
+char *bench_tmpdir(const char *tag);
+void bench_cleanup(void);
+/* Writes text to path; 0 or -1 (error recorded). */
+int bench_write(const char *path, const char *text);
+
+/* Reads a PEM chain file: *leaf (first certificate) and *rest (the
+ * others, in order, as a peer sends them). 0, or -1 (error recorded). */
+int bench_chain(const char *path, X509 **leaf, STACK_OF(X509) **rest);
+
+/* Per-call seconds of fn(arg), the best of 'rounds' rounds of about
+ * 'round_s' seconds each. fn returns 0, or -1 to stop (error). Returns a
+ * negative value on error. Interleave two of these round by round with
+ * bench_pair to keep background load from biasing a ratio. */
+typedef int (*bench_fn)(void *arg);
+/* Measures a (baseline) and b round by round, alternating; writes the
+ * best per-call seconds of each. 0, or -1 on error. */
+int bench_pair(bench_fn a, void *aarg, bench_fn b, void *barg, int rounds,
+               double round_s, double *per_a, double *per_b);
+
+/* A no-op certrole log sink: audit lines are formatted, then dropped,
+ * as a server's own logger would take them. */
+void bench_quiet_log(void *userdata, certrole_log_level level, const char *line);
+
+/* The figures, one concept per file. Each prints its own rows. */
+void bench_verify(void);     /* bench_verify.c: cold vs bare, cached vs cold */
+void bench_threads(void);    /* bench_threads.c: 2 threads vs 1 on one ctx */
+void bench_realm_file(void); /* bench_realm.c: file realm 1M vs 1k */
+void bench_ldap(void);       /* bench_ldap.c: LDAP realm cached vs uncached */
+void bench_nginx(void);      /* bench_nginx.c: nginx keepalive mTLS req/s */
+#endif
+
+/* One chain of the test PKI behind a certrole context (bench_verify.c):
+ * the policy trusts ca (with the CRLs of crl, crl-check=chain, when crl
+ * is not NULL), maps the leaf's subject with a file realm, and adds
+ * 'options' (an "option ..." line). Audit lines go to bench_quiet_log. */
+struct bench_case {
+    const char *label;          /* "RSA-2048 depth 2" */
+    X509 *leaf;
+    STACK_OF(X509) *rest;
+    certrole_ctx *ctx;
+};
+int bench_case_open(struct bench_case *c, const char *label, const char *ca,
+                    const char *crl, const char *chain, const char *options);
+void bench_case_close(struct bench_case *c);
+/* One certrole_verify_x509 call that must allow (and be served from the
+ * cache when want_cached, not when !want_cached). 0 or -1 (recorded). */
+int bench_case_verify(struct bench_case *c, int want_cached);
+
+/* The keepalive mTLS load generator (bench_client.c): nconn connections
+ * (one thread each) to 127.0.0.1:port presenting cert (a chain PEM) and
+ * key, each sending "GET path" over and over on one TLS connection for
+ * secs. Requests per second (all 200), or -1 (error recorded). */
+double bench_tls_load(int port, const char *cert, const char *key, const char *path,
+                      int nconn, double secs);
+/* One request on a fresh connection: the HTTP status, or -1. */
+int bench_tls_status(int port, const char *cert, const char *key, const char *path);
+
+/* Runs fn as one Check test in this process (CK_NOFORK), so helpers that
+ * assert through Check (testutil, the slapd fixture) may be used; a
+ * failure is recorded as an error with Check's message. 0 or -1. */
+int bench_in_check(const char *name, void (*fn)(void));
