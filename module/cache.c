@@ -100,9 +100,12 @@ struct cr_cache *cr_cache_new(size_t size)
 {
     if (size == 0)
         return NULL;
-    struct cr_cache *c = calloc(1, sizeof *c);
-    if (!c)
+    /* malloc's 16-byte alignment is not enough for the 64-byte aligned
+     * shards: anything less is undefined behaviour (UBSan: misaligned). */
+    void *mem = NULL;
+    if (posix_memalign(&mem, _Alignof(struct cr_cache), sizeof(struct cr_cache)) != 0)
         return NULL;
+    struct cr_cache *c = memset(mem, 0, sizeof(struct cr_cache));
     unsigned char k[16];
     if (RAND_bytes(k, sizeof k) != 1) {
         free(c);

@@ -35,8 +35,10 @@ typedef struct cr_cache_key {
 int cr_cache_key_init(cr_cache_key *k, X509 *leaf, STACK_OF(X509) *untrusted);
 
 /* The stored result, shared and immutable (cr_result_hold: marked cached,
- * holding a reference on its configuration, freed with
- * certrole_result_free), or NULL on miss/expiry. 'now' is time(NULL). */
+ * freed with certrole_result_free), or NULL on miss/expiry. On a hit the
+ * caller's own reference on the cache's configuration passes to the
+ * result (the caller must not drop it); on a miss it stays the caller's.
+ * 'now' is time(NULL). */
 certrole_result *cr_cache_get(struct cr_cache *c, const cr_cache_key *k, time_t now);
 
 /* Stores a shared copy of r until 'expires' (absolute time; ignored if

@@ -1,20 +1,49 @@
 /* The context: open, reload, close, logging (see ctx.h and certrole.h).
- * Readers take the rwlock only long enough to grab a reference on the
- * current configuration; a reload builds the new configuration without
- * any lock readers wait on, then swaps the pointer under the write lock. */
+ * Readers take one slot's rwlock (ctx.h) only long enough to grab a
+ * reference on the current configuration; a reload builds the new
+ * configuration without any lock readers wait on, then swaps the pointer
+ * with every slot write-locked. */
 #define _GNU_SOURCE
 #include "ctx.h"
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include "policy.h"
 
+static pthread_rwlock_t *reader_slot(certrole_ctx *ctx)
+{
+    int cpu = sched_getcpu();   /* cheap (rseq/vDSO); only a hint */
+    return &ctx->slot[(unsigned)(cpu < 0 ? 0 : cpu) & (CR_CTX_SLOTS - 1)].lock;
+}
+
 struct cr_config *cr_ctx_acquire(certrole_ctx *ctx)
 {
-    pthread_rwlock_rdlock(&ctx->lock);
+    /* The slot is a hint: any slot excludes a swap, which locks them all. */
+    pthread_rwlock_t *l = reader_slot(ctx);
+    pthread_rwlock_rdlock(l);
     struct cr_config *c = ctx->cfg;
     cr_config_ref(c);
-    pthread_rwlock_unlock(&ctx->lock);
+    pthread_rwlock_unlock(l);
     return c;
+}
+
+/* Excludes every reader: all slots, always in the same order. */
+static void lock_all(certrole_ctx *ctx)
+{
+    for (int i = 0; i < CR_CTX_SLOTS; i++)
+        pthread_rwlock_wrlock(&ctx->slot[i].lock);
+}
+
+static void unlock_all(certrole_ctx *ctx)
+{
+    for (int i = CR_CTX_SLOTS - 1; i >= 0; i--)
+        pthread_rwlock_unlock(&ctx->slot[i].lock);
+}
+
+static void slots_destroy(certrole_ctx *ctx, int n)
+{
+    for (int i = 0; i < n; i++)
+        pthread_rwlock_destroy(&ctx->slot[i].lock);
 }
 
 /* Parses and builds from the ctx's source. */
@@ -36,7 +65,7 @@ static void ctx_free(certrole_ctx *ctx)
     if (!ctx)
         return;
     cr_config_unref(ctx->cfg);
-    pthread_rwlock_destroy(&ctx->lock);
+    slots_destroy(ctx, CR_CTX_SLOTS);
     pthread_mutex_destroy(&ctx->reload_lock);
     free(ctx->policy_path);
     free(ctx->policy_text);
@@ -62,15 +91,20 @@ static certrole_code open_common(certrole_ctx **out, const char *path, const cha
     *out = NULL;
     if (!path && !text)
         return CERTROLE_E_INVALID_ARGUMENT;
-    certrole_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx)
+    /* The slots are 64-byte aligned; malloc promises only 16. */
+    void *mem = NULL;
+    if (posix_memalign(&mem, _Alignof(certrole_ctx), sizeof(certrole_ctx)) != 0)
         return CERTROLE_E_NO_MEMORY;
-    if (pthread_rwlock_init(&ctx->lock, NULL) != 0) {
-        free(ctx);
-        return CERTROLE_E_NO_MEMORY;
+    certrole_ctx *ctx = memset(mem, 0, sizeof(certrole_ctx));
+    for (int i = 0; i < CR_CTX_SLOTS; i++) {
+        if (pthread_rwlock_init(&ctx->slot[i].lock, NULL) != 0) {
+            slots_destroy(ctx, i);
+            free(ctx);
+            return CERTROLE_E_NO_MEMORY;
+        }
     }
     if (pthread_mutex_init(&ctx->reload_lock, NULL) != 0) {
-        pthread_rwlock_destroy(&ctx->lock);
+        slots_destroy(ctx, CR_CTX_SLOTS);
         free(ctx);
         return CERTROLE_E_NO_MEMORY;
     }
@@ -130,10 +164,10 @@ static certrole_code reload_locked(certrole_ctx *ctx, char **errmsg)
         return rc;
     }
     free(err);
-    pthread_rwlock_wrlock(&ctx->lock);
+    lock_all(ctx);
     struct cr_config *old = ctx->cfg;
     ctx->cfg = fresh;
-    pthread_rwlock_unlock(&ctx->lock);
+    unlock_all(ctx);
     /* Calls in flight still hold their own references. */
     cr_config_unref(old);
     cr_log_write(&ctx->log, CERTROLE_LOG_INFO, "policy reloaded");
@@ -184,12 +218,12 @@ void certrole_set_log(certrole_ctx *ctx, certrole_log_fn fn, void *userdata)
     if (!ctx)
         return;
     pthread_mutex_lock(&ctx->reload_lock);
-    pthread_rwlock_wrlock(&ctx->lock);
+    lock_all(ctx);
     ctx->log.fn = fn;
     ctx->log.userdata = userdata;
     /* Realms of the current configuration log through its copy. */
     if (ctx->cfg)
         ctx->cfg->log = ctx->log;
-    pthread_rwlock_unlock(&ctx->lock);
+    unlock_all(ctx);
     pthread_mutex_unlock(&ctx->reload_lock);
 }

@@ -1,5 +1,5 @@
 /* The context handle: a pointer to the current configuration, swapped
- * under a rwlock that readers hold only to take a reference. */
+ * under rwlocks that readers hold only to take a reference. */
 #ifndef CR_CTX_H
 #define CR_CTX_H
 #include <pthread.h>
@@ -7,8 +7,18 @@
 #include "config.h"
 #include "log.h"
 
+/* Readers lock one slot (chosen by the CPU they run on) just long enough
+ * to take a reference on cfg; a swap write-locks every slot. One lock
+ * shared by all readers would put its cache line, bouncing between
+ * cores, on every call's path; a slot each keeps readers on different
+ * cores out of each other's way. */
+#define CR_CTX_SLOTS 8           /* power of two */
+struct cr_ctx_slot {
+    pthread_rwlock_t lock;
+} __attribute__((aligned(64)));
+
 struct certrole_ctx {
-    pthread_rwlock_t lock;       /* guards cfg pointer swap only */
+    struct cr_ctx_slot slot[CR_CTX_SLOTS]; /* guard the cfg pointer only */
     struct cr_config *cfg;
     pthread_mutex_t reload_lock; /* one reload at a time */
     char *policy_path;           /* NULL when opened from a string */

@@ -158,8 +158,7 @@ certrole_result *cr_result_share(const certrole_result *r)
 certrole_result *cr_result_hold(certrole_result *s)
 {
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
-    cr_config_ref(s->cfg);
-    return s;
+    return s;   /* s->cfg: the caller's reference is now the result's */
 }
 
 void cr_result_release(certrole_result *s)

@@ -38,8 +38,10 @@ certrole_result *cr_result_dup(const certrole_result *r);
  * (the caller's, e.g. a cache entry's) and r's cfg borrowed; NULL on no
  * memory. Nothing may write to it afterwards. */
 certrole_result *cr_result_share(const certrole_result *r);
-/* Another reference on a shared result for a caller: takes a reference on
- * its cfg too, which certrole_result_free gives back. Returns s. */
+/* Another reference on a shared result for a caller. The caller hands
+ * over one reference on s->cfg that it already holds (certrole_result_free
+ * gives it back): taking a fresh one here would touch the configuration's
+ * shared counter twice more on every cache hit. Returns s. */
 certrole_result *cr_result_hold(certrole_result *s);
 /* Drops the reference cr_result_share returned (no cfg reference). */
 void cr_result_release(certrole_result *s);

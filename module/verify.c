@@ -87,6 +87,7 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     struct cr_config *cfg = cr_ctx_acquire(ctx);
     if (!cfg)
         return CERTROLE_E_INTERNAL;
+    struct cr_config *held = cfg;   /* the reference we drop at the end */
     certrole_result *r = NULL;
     struct cr_verified v;
     memset(&v, 0, sizeof v);
@@ -121,8 +122,10 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         /* A hit is shared and immutable (it holds its own reference on
          * cfg): nothing below may write to it. */
         if (cr_cache_key_init(&key, leaf, untrusted) == 0 &&
-            (r = cr_cache_get(cfg->cache, &key, now)) != NULL)
+            (r = cr_cache_get(cfg->cache, &key, now)) != NULL) {
+            held = NULL;   /* our reference on cfg is the result's now */
             goto finish;
+        }
     }
 
     if (!(r = cr_result_new(cfg)))
@@ -170,7 +173,7 @@ finish:
     free(idmsg);
     free(idhint);
     cr_verified_clear(&v);
-    cr_config_unref(cfg);
+    cr_config_unref(held);
     *res = r;
     return r->code;
 

@@ -66,14 +66,22 @@ struct bench_case {
     const char *label;          /* "RSA-2048 depth 2" */
     X509 *leaf;
     STACK_OF(X509) *rest;
+    X509 *leaf2;                /* a second peer (bench_case_open2), or NULL */
+    STACK_OF(X509) *rest2;
     certrole_ctx *ctx;
 };
 int bench_case_open(struct bench_case *c, const char *label, const char *ca,
                     const char *crl, const char *chain, const char *options);
+/* The same with a second peer's chain (chain2), mapped by the same realm. */
+int bench_case_open2(struct bench_case *c, const char *label, const char *ca,
+                     const char *crl, const char *chain, const char *chain2,
+                     const char *options);
 void bench_case_close(struct bench_case *c);
 /* One certrole_verify_x509 call that must allow (and be served from the
  * cache when want_cached, not when !want_cached). 0 or -1 (recorded). */
 int bench_case_verify(struct bench_case *c, int want_cached);
+/* The same for the second peer when 'second' (bench_case_open2). Thread-safe. */
+int bench_case_verify_peer(struct bench_case *c, int second, int want_cached);
 
 /* The keepalive mTLS load generator (bench_client.c): nconn connections
  * (one thread each) to 127.0.0.1:port presenting cert (a chain PEM) and

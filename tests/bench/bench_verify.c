@@ -54,19 +54,38 @@ static char *crl_path(const char *spec)
 int bench_case_open(struct bench_case *c, const char *label, const char *ca,
                     const char *crl, const char *chain, const char *options)
 {
+    return bench_case_open2(c, label, ca, crl, chain, NULL, options);
+}
+
+/* "DN" invoice-readonly user=bench, for the realm file (malloc'd). */
+static char *realm_line(X509 *leaf, const char *path)
+{
+    char *dn = NULL, *line = NULL;
+    if (certrole_dn_from_x509(X509_get_subject_name(leaf), &dn) != CERTROLE_OK)
+        bench_error("%s: cannot read the leaf's subject", path);
+    else
+        line = bench_strf("\"%s\" invoice-readonly user=bench\n", dn);
+    certrole_free(dn);
+    return line;
+}
+
+int bench_case_open2(struct bench_case *c, const char *label, const char *ca,
+                     const char *crl, const char *chain, const char *chain2,
+                     const char *options)
+{
     memset(c, 0, sizeof *c);
     c->label = label;
-    char *chainp = bench_pki(chain), *cap = bench_pki(ca), *crlp = crl ? crl_path(crl) : NULL;
-    char *dir = NULL, *dn = NULL, *realm = NULL, *realmtext = NULL, *pol = NULL;
+    char *chainp = bench_pki(chain), *chain2p = chain2 ? bench_pki(chain2) : NULL;
+    char *cap = bench_pki(ca), *crlp = crl ? crl_path(crl) : NULL;
+    char *dir = NULL, *l1 = NULL, *l2 = NULL, *realm = NULL, *realmtext = NULL, *pol = NULL;
     int rc = -1;
-    if ((crl && !crlp) || bench_chain(chainp, &c->leaf, &c->rest) < 0)
+    if ((crl && !crlp) || bench_chain(chainp, &c->leaf, &c->rest) < 0 ||
+        (chain2 && bench_chain(chain2p, &c->leaf2, &c->rest2) < 0))
         goto out;
-    if (certrole_dn_from_x509(X509_get_subject_name(c->leaf), &dn) != CERTROLE_OK) {
-        bench_error("%s: cannot read the leaf's subject", chainp);
+    if (!(l1 = realm_line(c->leaf, chainp)) || (chain2 && !(l2 = realm_line(c->leaf2, chain2p))))
         goto out;
-    }
     if (!(dir = bench_tmpdir("verify")) || !(realm = bench_strf("%s/users.realm", dir)) ||
-        !(realmtext = bench_strf("\"%s\" invoice-readonly user=bench\n", dn)) ||
+        !(realmtext = bench_strf("%s%s", l1, l2 ? l2 : "")) ||
         bench_write(realm, realmtext) < 0)
         goto out;
     pol = bench_strf("trust ca-file=%s%s%s%s purpose=sslclient\n"
@@ -82,7 +101,7 @@ int bench_case_open(struct bench_case *c, const char *label, const char *ca,
     certrole_set_log(c->ctx, bench_quiet_log, NULL);
     rc = 0;
 out:
-    free(chainp); free(cap); free(crlp); free(dir); certrole_free(dn);
+    free(chainp); free(chain2p); free(cap); free(crlp); free(dir); free(l1); free(l2);
     free(realm); free(realmtext); free(pol);
     if (rc < 0)
         bench_case_close(c);
@@ -94,13 +113,22 @@ void bench_case_close(struct bench_case *c)
     certrole_close(c->ctx);
     X509_free(c->leaf);
     sk_X509_pop_free(c->rest, X509_free);
+    X509_free(c->leaf2);
+    sk_X509_pop_free(c->rest2, X509_free);
     memset(c, 0, sizeof *c);
 }
 
 int bench_case_verify(struct bench_case *c, int want_cached)
 {
+    return bench_case_verify_peer(c, 0, want_cached);
+}
+
+int bench_case_verify_peer(struct bench_case *c, int second, int want_cached)
+{
     certrole_result *r = NULL;
-    certrole_code rc = certrole_verify_x509(c->ctx, c->leaf, c->rest, &r);
+    certrole_code rc = second
+        ? certrole_verify_x509(c->ctx, c->leaf2, c->rest2, &r)
+        : certrole_verify_x509(c->ctx, c->leaf, c->rest, &r);
     int ok = rc == CERTROLE_OK && certrole_result_allowed(r) &&
              certrole_result_cached(r) == want_cached;
     if (!ok)

@@ -176,6 +176,18 @@ static int after_connect_budget_ms(const struct cr_ldap_config *c, enum tls_mode
     return ms;
 }
 
+/* libldap sets up its global options on first use with a double-checked
+ * flag it reads without a barrier, so two threads opening their first
+ * connections at once race on them (ThreadSanitizer shows it). Doing it
+ * once, under pthread_once, orders every later use after it. */
+static pthread_once_t libldap_once = PTHREAD_ONCE_INIT;
+
+static void libldap_init(void)
+{
+    int version = 0;
+    (void)ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &version);
+}
+
 /* Opens and binds one URI into conn->ld. Returns LDAP_SUCCESS, or an
  * error code with "uri: step: error" in err. */
 static int connect_uri(struct cr_ldap_pool *p, size_t i, struct cr_ldap_conn *conn,
@@ -186,6 +198,7 @@ static int connect_uri(struct cr_ldap_pool *p, size_t i, struct cr_ldap_conn *co
     LDAP *ld = NULL;
     const char *what = "connect";
     int rc;
+    pthread_once(&libldap_once, libldap_init);
 again:
     if ((rc = ldap_initialize(&ld, c->uris[i])) != LDAP_SUCCESS) {
         snprintf(err, errlen, "%s: %s", c->uris[i], ldap_err2string(rc));
