@@ -4,9 +4,9 @@
  * certificate's signature into a forged one and so aim at a bucket; it is
  * denied, and at most SAME_HASH_MAX entries with one hash are kept, so a
  * bucket walk stays short. Stored results are shared and immutable
- * (result.h): a hit takes a reference instead of copying, and the stored
- * result borrows its configuration (the cache belongs to it; a reference
- * would be a cycle). */
+ * (result.h): a hit takes a reference instead of copying. A stored result
+ * holds its configuration, which owns this cache: the ctx retires the
+ * cache (cr_cache_retire) before it lets go of the configuration. */
 #define _GNU_SOURCE
 #include "cache.h"
 #include <endian.h>
@@ -183,6 +183,16 @@ void cr_cache_flush(struct cr_cache *c)
         shard_flush(&c->shards[i]);
         pthread_mutex_unlock(&c->shards[i].lock);
     }
+}
+
+void cr_cache_retire(struct cr_cache *c)
+{
+    if (!c)
+        return;
+    /* cr_cache_put checks 'stale' again under the shard lock the flush
+     * takes, so no entry can slip in behind the flush. */
+    atomic_store_explicit(&c->stale, 1, memory_order_seq_cst);
+    cr_cache_flush(c);
 }
 
 void cr_cache_free(struct cr_cache *c)

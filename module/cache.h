@@ -35,10 +35,8 @@ typedef struct cr_cache_key {
 int cr_cache_key_init(cr_cache_key *k, X509 *leaf, STACK_OF(X509) *untrusted);
 
 /* The stored result, shared and immutable (cr_result_hold: marked cached,
- * freed with certrole_result_free), or NULL on miss/expiry. On a hit the
- * caller's own reference on the cache's configuration passes to the
- * result (the caller must not drop it); on a miss it stays the caller's.
- * 'now' is time(NULL). */
+ * holding its configuration, freed with certrole_result_free), or NULL
+ * on miss/expiry. 'now' is time(NULL). */
 certrole_result *cr_cache_get(struct cr_cache *c, const cr_cache_key *k, time_t now);
 
 /* Stores a shared copy of r until 'expires' (absolute time; ignored if
@@ -61,6 +59,12 @@ int cr_cache_usable(struct cr_cache *c, time_t now, int (*changed)(const void *a
 
 /* Number of live entries (for tests and benchmarks). */
 size_t cr_cache_count(struct cr_cache *c);
+/* Stops the cache for good and empties it (safe while other threads
+ * use it): nothing can be stored afterwards. A configuration retires
+ * its cache before the ctx lets go of it, which breaks the cycle
+ * configuration -> cache -> stored result -> configuration. NULL-safe. */
+void cr_cache_retire(struct cr_cache *c);
+
 /* Drops every entry. */
 void cr_cache_flush(struct cr_cache *c);
 #endif

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cache.h"
 #include "policy.h"
 
 static pthread_rwlock_t *reader_slot(certrole_ctx *ctx)
@@ -16,15 +17,37 @@ static pthread_rwlock_t *reader_slot(certrole_ctx *ctx)
     return &ctx->slot[(unsigned)(cpu < 0 ? 0 : cpu) & (CR_CTX_SLOTS - 1)].lock;
 }
 
-struct cr_config *cr_ctx_acquire(certrole_ctx *ctx)
+struct cr_config *cr_ctx_enter(certrole_ctx *ctx, struct cr_ctx_reader *rd)
 {
     /* The slot is a hint: any slot excludes a swap, which locks them all. */
-    pthread_rwlock_t *l = reader_slot(ctx);
-    pthread_rwlock_rdlock(l);
-    struct cr_config *c = ctx->cfg;
+    rd->lock = reader_slot(ctx);
+    pthread_rwlock_rdlock(rd->lock);
+    return ctx->cfg;
+}
+
+void cr_ctx_leave(struct cr_ctx_reader *rd)
+{
+    pthread_rwlock_unlock(rd->lock);
+}
+
+struct cr_config *cr_ctx_acquire(certrole_ctx *ctx)
+{
+    struct cr_ctx_reader rd;
+    struct cr_config *c = cr_ctx_enter(ctx, &rd);
     cr_config_ref(c);
-    pthread_rwlock_unlock(l);
+    cr_ctx_leave(&rd);
     return c;
+}
+
+/* Drops the ctx's reference on a configuration it no longer serves. Its
+ * cache is retired first: stored results hold references on their
+ * configuration, so a cache left full would keep it alive forever. */
+static void retire(struct cr_config *c)
+{
+    if (!c)
+        return;
+    cr_cache_retire(c->cache);
+    cr_config_unref(c);
 }
 
 /* Excludes every reader: all slots, always in the same order. */
@@ -64,7 +87,7 @@ static void ctx_free(certrole_ctx *ctx)
 {
     if (!ctx)
         return;
-    cr_config_unref(ctx->cfg);
+    retire(ctx->cfg);
     slots_destroy(ctx, CR_CTX_SLOTS);
     pthread_mutex_destroy(&ctx->reload_lock);
     free(ctx->policy_path);
@@ -169,7 +192,7 @@ static certrole_code reload_locked(certrole_ctx *ctx, char **errmsg)
     ctx->cfg = fresh;
     unlock_all(ctx);
     /* Calls in flight still hold their own references. */
-    cr_config_unref(old);
+    retire(old);
     cr_log_write(&ctx->log, CERTROLE_LOG_INFO, "policy reloaded");
     return CERTROLE_OK;
 }

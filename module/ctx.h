@@ -30,4 +30,13 @@ struct certrole_ctx {
 /* Returns the current configuration with a reference the caller drops
  * with cr_config_unref. Never NULL for an open ctx. */
 struct cr_config *cr_ctx_acquire(certrole_ctx *ctx);
+
+/* The current configuration without a reference: valid until
+ * cr_ctx_leave(rd), which must follow soon (a reload waits for it). Take
+ * cr_config_ref inside to keep it longer. Not reentrant on one thread. */
+struct cr_ctx_reader {
+    pthread_rwlock_t *lock;
+};
+struct cr_config *cr_ctx_enter(certrole_ctx *ctx, struct cr_ctx_reader *rd);
+void cr_ctx_leave(struct cr_ctx_reader *rd);
 #endif

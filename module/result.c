@@ -144,11 +144,9 @@ static void destroy(certrole_result *r)
 
 certrole_result *cr_result_share(const certrole_result *r)
 {
-    certrole_result *s = cr_result_dup(r);
+    certrole_result *s = cr_result_dup(r);   /* with its own cfg reference */
     if (!s)
         return NULL;
-    if (s->cfg)
-        cr_config_unref(s->cfg);   /* kept as a borrowed pointer */
     s->cached = 1;
     s->shared = 1;
     atomic_init(&s->refs, 1);
@@ -158,27 +156,30 @@ certrole_result *cr_result_share(const certrole_result *r)
 certrole_result *cr_result_hold(certrole_result *s)
 {
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
-    return s;   /* s->cfg: the caller's reference is now the result's */
+    return s;
 }
 
 void cr_result_release(certrole_result *s)
 {
     /* acq_rel: the last holder sees every other holder's reads done */
-    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) {
+        struct cr_config *cfg = s->cfg;
         destroy(s);
+        cr_config_unref(cfg);
+    }
 }
 
 void certrole_result_free(certrole_result *r)
 {
     if (!r)
         return;
+    if (r->shared) {
+        cr_result_release(r);    /* the last one gives back the cfg */
+        return;
+    }
     struct cr_config *cfg = r->cfg;
-    if (r->shared)
-        cr_result_release(r);    /* cfg is borrowed: r no longer read */
-    else
-        destroy(r);
-    if (cfg)
-        cr_config_unref(cfg);
+    destroy(r);
+    cr_config_unref(cfg);
 }
 
 /* ----- accessors: NULL-safe, never crash on a NULL result ---------------- */

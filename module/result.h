@@ -19,9 +19,11 @@ struct certrole_result {
     struct cr_config *cfg;       /* reference: the configuration that decided */
     /* A shared result (cr_result_share, the cache's) is immutable and
      * reference-counted: the cache entry and every caller served from it
-     * hold one reference each, so a hit copies nothing. Its cfg pointer
-     * is borrowed (the cache lives inside that configuration; a reference
-     * would be a cycle); each caller's reference also holds one on cfg. */
+     * hold one reference each, so a hit copies nothing and touches no
+     * counter of the configuration. The result holds one reference on
+     * cfg for all of them, given back by the last. That makes a cycle
+     * (cfg -> cache -> result -> cfg), broken by retiring the cache
+     * before the ctx drops the configuration (cr_cache_retire). */
     int shared;
     atomic_int refs;             /* shared results only */
 };
@@ -35,14 +37,12 @@ void cr_result_set(certrole_result *r, certrole_code code, const char *message,
 certrole_result *cr_result_dup(const certrole_result *r);
 
 /* A shared, immutable deep copy of r marked cached, with one reference
- * (the caller's, e.g. a cache entry's) and r's cfg borrowed; NULL on no
- * memory. Nothing may write to it afterwards. */
+ * (the caller's, e.g. a cache entry's) and its own reference on r's cfg;
+ * NULL on no memory. Nothing may write to it afterwards. */
 certrole_result *cr_result_share(const certrole_result *r);
-/* Another reference on a shared result for a caller. The caller hands
- * over one reference on s->cfg that it already holds (certrole_result_free
- * gives it back): taking a fresh one here would touch the configuration's
- * shared counter twice more on every cache hit. Returns s. */
+/* Another reference on a shared result for a caller (certrole_result_free
+ * gives it back). Returns s. */
 certrole_result *cr_result_hold(certrole_result *s);
-/* Drops the reference cr_result_share returned (no cfg reference). */
+/* Drops a reference on a shared result; the last also drops its cfg. */
 void cr_result_release(certrole_result *s);
 #endif

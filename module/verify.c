@@ -84,16 +84,44 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     if (!ctx)
         return CERTROLE_E_INVALID_ARGUMENT;
 
-    struct cr_config *cfg = cr_ctx_acquire(ctx);
-    if (!cfg)
-        return CERTROLE_E_INTERNAL;
-    struct cr_config *held = cfg;   /* the reference we drop at the end */
     certrole_result *r = NULL;
     struct cr_verified v;
     memset(&v, 0, sizeof v);
     cr_cache_key key = { .n = 0 };
     time_t now = 0;
     char *idmsg = NULL, *idhint = NULL;
+    int use_cache = 0, went_stale = 0;
+
+    /* The cache is consulted inside the ctx's reader slot, without a
+     * reference on the configuration: a swap (which retires the old
+     * cache) cannot happen meanwhile, and a hit holds its configuration
+     * through the result. Only a miss, the slow path, takes a reference:
+     * a shared counter touched by every call would stop the cached path
+     * from scaling across cores. */
+    struct cr_ctx_reader rd;
+    struct cr_config *cfg = cr_ctx_enter(ctx, &rd);
+    if (!cfg) {
+        cr_ctx_leave(&rd);
+        return CERTROLE_E_INTERNAL;
+    }
+    if (input_code == CERTROLE_OK && leaf && cfg->cache) {
+        now = time(NULL);
+        use_cache = cr_cache_usable(cfg->cache, now, config_changed, cfg, &went_stale);
+        /* A hit is shared and immutable: nothing below may write to it. */
+        if (use_cache && cr_cache_key_init(&key, leaf, untrusted) == 0 &&
+            (r = cr_cache_get(cfg->cache, &key, now)) != NULL) {
+            cr_ctx_leave(&rd);
+            audit(ctx, r);
+            *res = r;
+            return r->code;
+        }
+    }
+    cr_config_ref(cfg);
+    cr_ctx_leave(&rd);
+    if (went_stale)
+        cr_log_write(&cfg->log, CERTROLE_LOG_WARNING,
+                     "a CA, CRL, policy or realm file changed: verification cache off"
+                     " until the policy is reloaded");
 
     if (input_code != CERTROLE_OK || !leaf) {
         if (!(r = cr_result_new(cfg)))
@@ -106,26 +134,6 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
             input_code = CERTROLE_E_NO_CERTIFICATE;
         cr_result_set(r, input_code, input_msg, input_hint);
         goto finish;
-    }
-
-    int use_cache = 0;
-    if (cfg->cache) {
-        now = time(NULL);
-        int went_stale = 0;
-        use_cache = cr_cache_usable(cfg->cache, now, config_changed, cfg, &went_stale);
-        if (went_stale)
-            cr_log_write(&cfg->log, CERTROLE_LOG_WARNING,
-                         "a CA, CRL, policy or realm file changed: verification cache off"
-                         " until the policy is reloaded");
-    }
-    if (use_cache) {
-        /* A hit is shared and immutable (it holds its own reference on
-         * cfg): nothing below may write to it. */
-        if (cr_cache_key_init(&key, leaf, untrusted) == 0 &&
-            (r = cr_cache_get(cfg->cache, &key, now)) != NULL) {
-            held = NULL;   /* our reference on cfg is the result's now */
-            goto finish;
-        }
     }
 
     if (!(r = cr_result_new(cfg)))
@@ -173,7 +181,7 @@ finish:
     free(idmsg);
     free(idhint);
     cr_verified_clear(&v);
-    cr_config_unref(held);
+    cr_config_unref(cfg);
     *res = r;
     return r->code;
 

@@ -18,6 +18,8 @@ double bench_now(void);
 void bench_row(const char *figure, const char *measured, const char *target, int pass);
 /* A row that could not be measured (missing server etc.), with why. */
 void bench_skip(const char *figure, const char *target, const char *why);
+/* An informational row with no target (a baseline shown for context). */
+void bench_skip_info(const char *figure, const char *measured);
 /* Records an error (printed at once); main() exits 1 if any happened. */
 void bench_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int bench_errors(void);
@@ -82,6 +84,22 @@ void bench_case_close(struct bench_case *c);
 int bench_case_verify(struct bench_case *c, int want_cached);
 /* The same for the second peer when 'second' (bench_case_open2). Thread-safe. */
 int bench_case_verify_peer(struct bench_case *c, int second, int want_cached);
+
+/* The baseline (bench_verify.c): bare X509_verify_cert on a store set up
+ * as trust.c sets up its own (same anchors, CRLs, flags, purpose), for
+ * the case's leaf and chain. open: 0 or -1 (recorded). once: one
+ * verification that must succeed, 0 or -1; thread-safe (a
+ * X509_STORE_CTX per call on the shared store). */
+struct bench_bare {
+    X509_STORE *store;
+    STACK_OF(X509_CRL) *crls;
+    X509 *leaf;                 /* borrowed from the case */
+    STACK_OF(X509) *rest;
+};
+int bench_bare_open(struct bench_bare *b, const struct bench_case *c, const char *ca,
+                    const char *crl);
+void bench_bare_close(struct bench_bare *b);
+int bench_bare_once(void *arg);
 
 /* The keepalive mTLS load generator (bench_client.c): nconn connections
  * (one thread each) to 127.0.0.1:port presenting cert (a chain PEM) and

@@ -141,14 +141,7 @@ int bench_case_verify_peer(struct bench_case *c, int second, int want_cached)
 
 /* ----- the baseline: bare OpenSSL, store set up as trust.c does --------- */
 
-struct bare {
-    X509_STORE *store;
-    STACK_OF(X509_CRL) *crls;
-    X509 *leaf;
-    STACK_OF(X509) *rest;
-};
-
-static int bare_open(struct bare *b, const struct bench_case *c, const char *ca, const char *crl)
+int bench_bare_open(struct bench_bare *b, const struct bench_case *c, const char *ca, const char *crl)
 {
     memset(b, 0, sizeof *b);
     b->leaf = c->leaf;
@@ -197,15 +190,15 @@ out:
     return rc;
 }
 
-static void bare_close(struct bare *b)
+void bench_bare_close(struct bench_bare *b)
 {
     X509_STORE_free(b->store);
     sk_X509_CRL_pop_free(b->crls, X509_CRL_free);
 }
 
-static int bare_once(void *arg)
+int bench_bare_once(void *arg)
 {
-    struct bare *b = arg;
+    struct bench_bare *b = arg;
     X509_STORE_CTX *s = X509_STORE_CTX_new();
     int ok = s && X509_STORE_CTX_init(s, b->store, b->leaf, b->rest);
     if (ok) {
@@ -236,16 +229,16 @@ void bench_verify(void)
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
         const struct vdef *d = &defs[i];
         struct bench_case cold, cached;
-        struct bare b;
+        struct bench_bare b;
         if (bench_case_open(&cold, d->label, d->ca, d->crl, d->chain, COLD_OPTIONS) < 0)
             continue;
         if (bench_case_open(&cached, d->label, d->ca, d->crl, d->chain, CACHED_OPTIONS) < 0) {
             bench_case_close(&cold);
             continue;
         }
-        if (bare_open(&b, &cold, d->ca, d->crl) == 0) {
+        if (bench_bare_open(&b, &cold, d->ca, d->crl) == 0) {
             double per_bare, per_cold, per_cold2, per_cached;
-            if (bench_pair(bare_once, &b, cold_once, &cold, 9, 0.08, &per_bare, &per_cold) == 0) {
+            if (bench_pair(bench_bare_once, &b, cold_once, &cold, 9, 0.08, &per_bare, &per_cold) == 0) {
                 double ratio = per_cold / per_bare;
                 snprintf(fig, sizeof fig, "cold verify+file map / bare X509_verify_cert, %s", d->label);
                 snprintf(m, sizeof m, "%.3f (%.1f us / %.1f us)", ratio, per_cold * 1e6,
@@ -261,7 +254,7 @@ void bench_verify(void)
                 snprintf(m, sizeof m, "%.0fx faster, %.2f us/call", x, per_cached * 1e6);
                 bench_row(fig, m, ">= 20x, < 2 us", x >= 20 && per_cached < 2e-6);
             }
-            bare_close(&b);
+            bench_bare_close(&b);
         }
         bench_case_close(&cached);
         bench_case_close(&cold);
