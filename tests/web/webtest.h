@@ -177,16 +177,26 @@ WT_FN int wt_get(const char *dir, int port, const char *cert, const char *key,
     unlink(bodyf);
     char *certargs = cert ? tu_strf("--cert '%s' --key '%s'", tu_pki(cert), tu_pki(key))
                           : tu_strf("%s", "");
+    /* curl's complaints go to a file: mixed into the output they would
+     * hide the status code, and a test that gets none should say why */
+    char *errf = tu_strf("%s/curl.err", dir);
     char *cmd = tu_strf("'%s' -sS -o '%s' -w '%%{http_code}' --max-time 10 "
-                        "--cacert '%s' %s %s 'https://127.0.0.1:%d%s'",
+                        "--cacert '%s' %s %s 'https://127.0.0.1:%d%s' 2>'%s'",
                         tu_env("CURL", "curl"), bodyf, tu_pki("ca-file.pem"),
-                        certargs, extra ? extra : "", port, path);
+                        certargs, extra ? extra : "", port, path, errf);
     char *out = NULL;
     tu_run(cmd, &out);
     int status = 0;
     size_t l = out ? strlen(out) : 0;
     if (l >= 3)
         status = atoi(out + l - 3);
+    if (status == 0) {
+        char *err = tu_read_file(errf, NULL);
+        fprintf(stderr, "wt_get %s: no HTTP status; curl said: %s\n", path,
+                err && *err ? err : "(nothing)");
+        free(err);
+    }
+    free(errf);
     if (body)
         *body = tu_read_file(bodyf, NULL);
     free(out);
