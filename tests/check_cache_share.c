@@ -201,6 +201,47 @@ START_TEST(hit_outlives_its_context)
 }
 END_TEST
 
+/* A stored result holds its configuration; a reload retires the old
+ * cache so that cycle cannot keep old configurations alive (the sanitizer
+ * run's leak check would see them), while a hit a caller still holds
+ * keeps working against the generation that decided it. */
+START_TEST(hits_held_across_reloads_keep_their_generation)
+{
+    char *dir;
+    certrole_ctx *ctx = open_ctx(&dir, "option cache-ttl=300");
+    char *realm = tu_strf("%s/users.realm", dir);
+    certrole_result *held[4] = { NULL };
+    for (int g = 0; g < 4; g++) {
+        if (g > 0) {
+            /* generation g: the client holds role rG */
+            char *line = tu_strf("\"" CLIENT_DN "\" r%d user=crm\n", g);
+            tu_write_file(realm, line);
+            free(line);
+            char *err = NULL;
+            ck_assert_msg(certrole_reload(ctx, &err) == CERTROLE_OK, "%s", err ? err : "?");
+        }
+        certrole_result *miss = verify_file(ctx, "client-chain.pem");
+        ck_assert_msg(!certrole_result_cached(miss), "generation %d: a reload must empty the cache", g);
+        certrole_result_free(miss);
+        held[g] = verify_file(ctx, "client-chain.pem");
+        ck_assert(certrole_result_cached(held[g]));
+    }
+    for (int g = 0; g < 4; g++) {
+        char role[8];
+        snprintf(role, sizeof role, g ? "r%d" : "reader", g);
+        ck_assert_msg(certrole_result_has_role(held[g], role), "generation %d lost %s", g, role);
+        ck_assert_int_eq(certrole_result_role_count(held[g]), 1);
+        ck_assert_int_eq(certrole_authorize(NULL, held[g], "GET", "/admin"), CERTROLE_E_FORBIDDEN);
+    }
+    certrole_close(ctx);
+    for (int g = 3; g >= 0; g--)
+        certrole_result_free(held[g]);   /* the last one frees its configuration */
+    free(realm);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 struct worker {
     certrole_ctx *ctx;
     X509 *leaf;
@@ -312,6 +353,7 @@ static Suite *suite(void)
     tcase_add_test(t, fresh_decode_of_the_same_chain_is_a_hit);
     tcase_add_test(t, forged_copy_of_a_signature_is_never_served);
     tcase_add_test(t, hit_outlives_its_context);
+    tcase_add_test(t, hits_held_across_reloads_keep_their_generation);
     tcase_add_test(t, threads_share_one_cached_result);
     tcase_add_test(t, audit_line_identical_on_a_hit_and_escaped);
     suite_add_tcase(s, t);
