@@ -90,6 +90,24 @@ START_TEST(starttls_required_opportunistic_and_default)
     ck_assert_int_eq(lf_log_count(&lh_srv, STARTTLS_OID), 2);
     ck_assert_int_eq(lf_log_count(&lh_srv, "unsupported operation"), 2);
     ck_assert_int_ge(lf_log_count(&lh_srv, " SRCH "), 1);
+
+    /* The default off the loopback is "required". 2130706433 is 127.0.0.1
+     * written as one number: the same server, but not a name the realm
+     * can tell is local, so it is treated as a network host (the safe
+     * side). starttls=no proves the address reaches the server, so the
+     * refusal is the StartTLS requirement and nothing else. */
+    char *far = tu_strf("uri=ldap://2130706433:%d", lh_srv.port);
+    st = lh_realm(far, ca, "starttls=no", "map=dn", "base=c=US", NULL);
+    lh_expect_found(st, tu_pki("client.pem"), "crm");
+    lh_ops->close(st);
+    st = lh_realm(far, ca, "map=dn", "base=c=US", "timeout=1", "network-timeout=1", NULL);
+    r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_UNAVAILABLE);
+    ASSERT_MSG_HAS(r, "StartTLS");
+    lh_result_free(&r);
+    lh_ops->close(st);
+    ck_assert_int_eq(lf_log_count(&lh_srv, STARTTLS_OID), 3);
+    free(far);
     free(local);
     free(u);
     free(ca);
