@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "cache.h"
 #include <endian.h>
+#include "lru.h"
 #include "result.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,14 +21,13 @@
 #include <openssl/x509v3.h>
 
 #define SHARDS 32   /* power of two */
+#define SHARD_BITS 5 /* log2(SHARDS): the hash's low bits pick the shard */
 
 #define SAME_HASH_MAX 4   /* entries with one hash in a bucket */
 #define SIG_HASHED 32     /* signature bytes hashed per certificate */
 
 struct entry {
-    struct entry *hnext;          /* bucket chain */
-    struct entry *prev, *next;    /* LRU list, most recent first */
-    uint64_t hash;
+    struct cr_lru_node node;      /* bucket chain, recency, hash */
     time_t expires;
     certrole_result *res;         /* shared (result.h): one reference is ours */
     size_t n;                     /* certificates */
@@ -36,10 +36,7 @@ struct entry {
 
 struct shard {
     pthread_mutex_t lock;
-    struct entry **buckets;
-    size_t nbuckets;              /* power of two */
-    struct entry *head, *tail;
-    size_t count, cap;
+    struct cr_lru lru;
 } __attribute__((aligned(64)));   /* no false sharing between shard locks */
 
 struct cr_cache {
@@ -116,20 +113,14 @@ struct cr_cache *cr_cache_new(size_t size)
     atomic_init(&c->checked_at, 0);
     atomic_init(&c->stale, 0);
     size_t per = (size + SHARDS - 1) / SHARDS;
-    size_t nb = 8;
-    while (nb < per * 2 && nb < ((size_t)1 << 30))
-        nb <<= 1;
     for (int i = 0; i < SHARDS; i++) {
         struct shard *s = &c->shards[i];
-        s->cap = per;
-        s->nbuckets = nb;
-        s->buckets = calloc(nb, sizeof *s->buckets);
-        if (!s->buckets || pthread_mutex_init(&s->lock, NULL) != 0) {
-            free(s->buckets);
-            s->buckets = NULL;
+        if (cr_lru_init(&s->lru, per, SHARD_BITS) != 0 ||
+            pthread_mutex_init(&s->lock, NULL) != 0) {
+            cr_lru_destroy(&s->lru);
             for (int j = 0; j < i; j++) {
                 pthread_mutex_destroy(&c->shards[j].lock);
-                free(c->shards[j].buckets);
+                cr_lru_destroy(&c->shards[j].lru);
             }
             free(c);
             return NULL;
@@ -148,30 +139,19 @@ static void entry_free(struct entry *e)
     free(e);
 }
 
-/* Unlinks e from its bucket and the LRU list (shard locked). */
-static void unlink_entry(struct shard *s, struct entry *e)
+static struct entry *entry_of(struct cr_lru_node *n)
 {
-    struct entry **pp = &s->buckets[(e->hash >> 5) & (s->nbuckets - 1)];
-    while (*pp && *pp != e)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = e->hnext;
-    if (e->prev) e->prev->next = e->next; else s->head = e->next;
-    if (e->next) e->next->prev = e->prev; else s->tail = e->prev;
-    s->count--;
+    return n ? CR_LRU_ENTRY(n, struct entry, node) : NULL;
 }
 
 static void shard_flush(struct shard *s)
 {
-    struct entry *e = s->head;
-    while (e) {
-        struct entry *n = e->next;
-        entry_free(e);
-        e = n;
+    struct cr_lru_node *n = cr_lru_take_all(&s->lru);
+    while (n) {
+        struct cr_lru_node *next = n->next;
+        entry_free(entry_of(n));
+        n = next;
     }
-    s->head = s->tail = NULL;
-    s->count = 0;
-    memset(s->buckets, 0, s->nbuckets * sizeof *s->buckets);
 }
 
 void cr_cache_flush(struct cr_cache *c)
@@ -202,7 +182,7 @@ void cr_cache_free(struct cr_cache *c)
     for (int i = 0; i < SHARDS; i++) {
         shard_flush(&c->shards[i]);
         pthread_mutex_destroy(&c->shards[i].lock);
-        free(c->shards[i].buckets);
+        cr_lru_destroy(&c->shards[i].lru);
     }
     free(c);
 }
@@ -214,7 +194,7 @@ size_t cr_cache_count(struct cr_cache *c)
         return 0;
     for (int i = 0; i < SHARDS; i++) {
         pthread_mutex_lock(&c->shards[i].lock);
-        n += c->shards[i].count;
+        n += c->shards[i].lru.count;
         pthread_mutex_unlock(&c->shards[i].lock);
     }
     return n;
@@ -313,7 +293,7 @@ static int same_cert(X509 *a, X509 *b)
 
 static int entry_matches(const struct entry *e, uint64_t h, const cr_cache_key *k)
 {
-    if (e->hash != h || e->n != k->n)
+    if (e->node.hash != h || e->n != k->n)
         return 0;
     for (size_t i = 0; i < k->n; i++)
         if (!same_cert(e->certs[i], key_cert(k, i)))
@@ -332,22 +312,16 @@ certrole_result *cr_cache_get(struct cr_cache *c, const cr_cache_key *k, time_t 
     struct entry *dead = NULL;
     certrole_result *out = NULL;
     pthread_mutex_lock(&s->lock);
-    for (struct entry *e = s->buckets[(h >> 5) & (s->nbuckets - 1)]; e; e = e->hnext) {
+    for (struct cr_lru_node *n = cr_lru_bucket(&s->lru, h); n; n = n->chain) {
+        struct entry *e = entry_of(n);
         if (!entry_matches(e, h, k))
             continue;
         if (e->expires <= now) {
-            unlink_entry(s, e);
+            cr_lru_unlink(&s->lru, n);
             dead = e;
             break;
         }
-        if (e != s->head) {   /* move to the front of the LRU list */
-            e->prev->next = e->next;
-            if (e->next) e->next->prev = e->prev; else s->tail = e->prev;
-            e->prev = NULL;
-            e->next = s->head;
-            s->head->prev = e;
-            s->head = e;
-        }
+        cr_lru_touch(&s->lru, n);
         /* A reference, not a copy: the result is immutable. */
         out = cr_result_hold(e->res);
         break;
@@ -377,12 +351,13 @@ void cr_cache_put(struct cr_cache *c, const cr_cache_key *k, const certrole_resu
         e->certs[e->n++] = x;
     }
     e->expires = expires;
-    e->hash = key_hash(c, k);
+    e->node.hash = key_hash(c, k);
     if (!(e->res = cr_result_share(r))) {
         entry_free(e);
         return;
     }
-    struct shard *s = &c->shards[e->hash & (SHARDS - 1)];
+    uint64_t h = e->node.hash;
+    struct shard *s = &c->shards[h & (SHARDS - 1)];
     struct entry *evicted = NULL, *replaced = NULL;
     pthread_mutex_lock(&s->lock);
     if (atomic_load_explicit(&c->stale, memory_order_acquire)) {
@@ -392,14 +367,13 @@ void cr_cache_put(struct cr_cache *c, const cr_cache_key *k, const certrole_resu
         entry_free(e);
         return;
     }
-    struct entry **pp = &s->buckets[(e->hash >> 5) & (s->nbuckets - 1)];
     int same_hash = 0;
-    for (struct entry *o = *pp; o; o = o->hnext) {
-        if (o->hash != e->hash)
+    for (struct cr_lru_node *n = cr_lru_bucket(&s->lru, h); n; n = n->chain) {
+        if (n->hash != h)
             continue;
-        if (entry_matches(o, e->hash, k)) {
-            unlink_entry(s, o);   /* a newer verdict replaces the old one */
-            replaced = o;
+        if (entry_matches(entry_of(n), h, k)) {
+            cr_lru_unlink(&s->lru, n);   /* a newer verdict replaces the old one */
+            replaced = entry_of(n);
             break;
         }
         same_hash++;
@@ -411,16 +385,8 @@ void cr_cache_put(struct cr_cache *c, const cr_cache_key *k, const certrole_resu
         entry_free(e);
         return;
     }
-    if (s->count >= s->cap && s->tail) {
-        evicted = s->tail;
-        unlink_entry(s, evicted);
-    }
-    e->hnext = *pp;
-    *pp = e;
-    e->next = s->head;
-    if (s->head) s->head->prev = e; else s->tail = e;
-    s->head = e;
-    s->count++;
+    evicted = entry_of(cr_lru_evict(&s->lru));   /* at most one: count <= cap */
+    cr_lru_insert(&s->lru, &e->node);
     pthread_mutex_unlock(&s->lock);
     entry_free(evicted);
     entry_free(replaced);

@@ -7,24 +7,20 @@
 #include <string.h>
 #include <time.h>
 #include "ldap_cache.h"
+#include "lru.h"
 
 #define SHARDS 16
 
 struct entry {
+    struct cr_lru_node node;            /* bucket chain, recency, hash */
     char *key;
-    uint64_t hash;
     struct cr_ldap_outcome value;
     int64_t expires_ms;                 /* CLOCK_MONOTONIC */
-    struct entry *chain;                /* bucket chain */
-    struct entry *prev, *next;          /* recency: head = newest */
 };
 
 struct shard {
     pthread_mutex_t lock;
-    struct entry **buckets;
-    size_t n_buckets;                   /* power of two */
-    size_t count, capacity;
-    struct entry *head, *tail;
+    struct cr_lru lru;                  /* lru.cap 0: an unused shard */
 };
 
 struct cr_ldap_cache {
@@ -59,11 +55,7 @@ struct cr_ldap_cache *cr_ldap_cache_new(size_t capacity)
         struct shard *s = &c->shards[i];
         size_t per = i < c->n_shards ? capacity / c->n_shards + (i < capacity % c->n_shards) : 0;
         pthread_mutex_init(&s->lock, NULL);
-        s->capacity = per;
-        s->n_buckets = 8;
-        while (s->n_buckets < per && s->n_buckets < (1u << 20))
-            s->n_buckets <<= 1;
-        if (per && !(s->buckets = calloc(s->n_buckets, sizeof *s->buckets))) {
+        if (cr_lru_init(&s->lru, per, 0) != 0) {
             cr_ldap_cache_free(c);
             return NULL;
         }
@@ -71,20 +63,15 @@ struct cr_ldap_cache *cr_ldap_cache_new(size_t capacity)
     return c;
 }
 
-static void unlink_entry(struct shard *s, struct entry *e)
+static struct entry *entry_of(struct cr_lru_node *n)
 {
-    struct entry **pp = &s->buckets[e->hash & (s->n_buckets - 1)];
-    while (*pp && *pp != e)
-        pp = &(*pp)->chain;
-    if (*pp)
-        *pp = e->chain;
-    if (e->prev) e->prev->next = e->next; else s->head = e->next;
-    if (e->next) e->next->prev = e->prev; else s->tail = e->prev;
-    s->count--;
+    return n ? CR_LRU_ENTRY(n, struct entry, node) : NULL;
 }
 
 static void free_entry(struct entry *e)
 {
+    if (!e)
+        return;
     cr_ldap_outcome_clear(&e->value);
     free(e->key);
     free(e);
@@ -92,16 +79,12 @@ static void free_entry(struct entry *e)
 
 static void clear_shard(struct shard *s)
 {
-    struct entry *e = s->head;
-    while (e) {
-        struct entry *next = e->next;
-        free_entry(e);
-        e = next;
+    struct cr_lru_node *n = cr_lru_take_all(&s->lru);
+    while (n) {
+        struct cr_lru_node *next = n->next;
+        free_entry(entry_of(n));
+        n = next;
     }
-    if (s->buckets)
-        memset(s->buckets, 0, s->n_buckets * sizeof *s->buckets);
-    s->head = s->tail = NULL;
-    s->count = 0;
 }
 
 void cr_ldap_cache_free(struct cr_ldap_cache *c)
@@ -110,7 +93,7 @@ void cr_ldap_cache_free(struct cr_ldap_cache *c)
         return;
     for (int i = 0; i < SHARDS; i++) {
         clear_shard(&c->shards[i]);
-        free(c->shards[i].buckets);
+        cr_lru_destroy(&c->shards[i].lru);
         pthread_mutex_destroy(&c->shards[i].lock);
     }
     free(c);
@@ -118,9 +101,9 @@ void cr_ldap_cache_free(struct cr_ldap_cache *c)
 
 static struct entry *find(struct shard *s, const char *key, uint64_t h)
 {
-    for (struct entry *e = s->buckets[h & (s->n_buckets - 1)]; e; e = e->chain)
-        if (e->hash == h && strcmp(e->key, key) == 0)
-            return e;
+    for (struct cr_lru_node *n = cr_lru_bucket(&s->lru, h); n; n = n->chain)
+        if (n->hash == h && strcmp(entry_of(n)->key, key) == 0)
+            return entry_of(n);
     return NULL;
 }
 
@@ -132,25 +115,18 @@ int cr_ldap_cache_get(struct cr_ldap_cache *c, const char *key,
     uint64_t h = hash_of(key);
     struct shard *s = &c->shards[h % c->n_shards];
     int hit = 0;
-    if (!s->capacity)
+    if (!s->lru.cap)
         return 0;
     pthread_mutex_lock(&s->lock);
     struct entry *e = find(s, key, h);
     if (e && e->expires_ms <= now_ms()) {
-        unlink_entry(s, e);
+        cr_lru_unlink(&s->lru, &e->node);
         free_entry(e);
         e = NULL;
     }
     if (e && cr_ldap_outcome_copy(out, &e->value) == 0) {
         hit = 1;
-        if (s->head != e) {             /* move to the front */
-            e->prev->next = e->next;
-            if (e->next) e->next->prev = e->prev; else s->tail = e->prev;
-            e->prev = NULL;
-            e->next = s->head;
-            s->head->prev = e;
-            s->head = e;
-        }
+        cr_lru_touch(&s->lru, &e->node);
     }
     pthread_mutex_unlock(&s->lock);
     return hit;
@@ -163,7 +139,7 @@ void cr_ldap_cache_put(struct cr_ldap_cache *c, const char *key,
         return;
     uint64_t h = hash_of(key);
     struct shard *s = &c->shards[h % c->n_shards];
-    if (!s->capacity)
+    if (!s->lru.cap)
         return;
     /* Copy outside the lock: allocation is the slow part. */
     struct entry *n = calloc(1, sizeof *n);
@@ -174,26 +150,18 @@ void cr_ldap_cache_put(struct cr_ldap_cache *c, const char *key,
         free(n);
         return;
     }
-    n->hash = h;
+    n->node.hash = h;
     n->expires_ms = now_ms() + (int64_t)ttl * 1000;
     pthread_mutex_lock(&s->lock);
     struct entry *old = find(s, key, h);
     if (old) {
-        unlink_entry(s, old);
+        cr_lru_unlink(&s->lru, &old->node);
         free_entry(old);
     }
-    while (s->count >= s->capacity && s->tail) {
-        struct entry *victim = s->tail;
-        unlink_entry(s, victim);
+    struct entry *victim;
+    while ((victim = entry_of(cr_lru_evict(&s->lru))) != NULL)
         free_entry(victim);
-    }
-    struct entry **b = &s->buckets[h & (s->n_buckets - 1)];
-    n->chain = *b;
-    *b = n;
-    n->next = s->head;
-    if (s->head) s->head->prev = n; else s->tail = n;
-    s->head = n;
-    s->count++;
+    cr_lru_insert(&s->lru, &n->node);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -215,7 +183,7 @@ size_t cr_ldap_cache_count(struct cr_ldap_cache *c)
         return 0;
     for (int i = 0; i < SHARDS; i++) {
         pthread_mutex_lock(&c->shards[i].lock);
-        n += c->shards[i].count;
+        n += c->shards[i].lru.count;
         pthread_mutex_unlock(&c->shards[i].lock);
     }
     return n;
