@@ -119,13 +119,21 @@ static certrole_code open_common(certrole_ctx **out, const char *path, const cha
     if (posix_memalign(&mem, _Alignof(certrole_ctx), sizeof(certrole_ctx)) != 0)
         return CERTROLE_E_NO_MEMORY;
     certrole_ctx *ctx = memset(mem, 0, sizeof(certrole_ctx));
+    /* Writer preference: with glibc's default (readers first) a steady
+     * stream of verifying threads can keep a reload waiting indefinitely.
+     * Safe because no reader ever takes a slot it already holds. */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     for (int i = 0; i < CR_CTX_SLOTS; i++) {
-        if (pthread_rwlock_init(&ctx->slot[i].lock, NULL) != 0) {
+        if (pthread_rwlock_init(&ctx->slot[i].lock, &attr) != 0) {
             slots_destroy(ctx, i);
+            pthread_rwlockattr_destroy(&attr);
             free(ctx);
             return CERTROLE_E_NO_MEMORY;
         }
     }
+    pthread_rwlockattr_destroy(&attr);
     if (pthread_mutex_init(&ctx->reload_lock, NULL) != 0) {
         slots_destroy(ctx, CR_CTX_SLOTS);
         free(ctx);
