@@ -144,14 +144,14 @@ static struct entry *entry_of(struct cr_lru_node *n)
     return n ? CR_LRU_ENTRY(n, struct entry, node) : NULL;
 }
 
+static void drop_node(struct cr_lru_node *n)
+{
+    entry_free(entry_of(n));
+}
+
 static void shard_flush(struct shard *s)
 {
-    struct cr_lru_node *n = cr_lru_take_all(&s->lru);
-    while (n) {
-        struct cr_lru_node *next = n->next;
-        entry_free(entry_of(n));
-        n = next;
-    }
+    cr_lru_clear(&s->lru, drop_node);
 }
 
 void cr_cache_flush(struct cr_cache *c)

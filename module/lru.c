@@ -79,12 +79,16 @@ struct cr_lru_node *cr_lru_evict(struct cr_lru *l)
     return victim;
 }
 
-struct cr_lru_node *cr_lru_take_all(struct cr_lru *l)
+void cr_lru_clear(struct cr_lru *l, void (*drop)(struct cr_lru_node *n))
 {
-    struct cr_lru_node *all = l->head;
+    struct cr_lru_node *n = l->head;
     l->head = l->tail = NULL;
     l->count = 0;
     if (l->buckets)
         memset(l->buckets, 0, l->nbuckets * sizeof *l->buckets);
-    return all;
+    while (n) {
+        struct cr_lru_node *next = n->next;
+        drop(n);
+        n = next;
+    }
 }

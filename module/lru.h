@@ -44,7 +44,6 @@ void cr_lru_touch(struct cr_lru *l, struct cr_lru_node *n);
 /* When the table is full, unlinks and returns the oldest entry (the
  * caller frees it); NULL otherwise. */
 struct cr_lru_node *cr_lru_evict(struct cr_lru *l);
-/* Empties the table and returns its entries, newest first, linked by
- * ->next, for the caller to free. */
-struct cr_lru_node *cr_lru_take_all(struct cr_lru *l);
+/* Empties the table, handing every entry to drop (which frees it). */
+void cr_lru_clear(struct cr_lru *l, void (*drop)(struct cr_lru_node *n));
 #endif

@@ -77,14 +77,14 @@ static void free_entry(struct entry *e)
     free(e);
 }
 
+static void drop_node(struct cr_lru_node *n)
+{
+    free_entry(entry_of(n));
+}
+
 static void clear_shard(struct shard *s)
 {
-    struct cr_lru_node *n = cr_lru_take_all(&s->lru);
-    while (n) {
-        struct cr_lru_node *next = n->next;
-        free_entry(entry_of(n));
-        n = next;
-    }
+    cr_lru_clear(&s->lru, drop_node);
 }
 
 void cr_ldap_cache_free(struct cr_ldap_cache *c)
