@@ -1,5 +1,5 @@
 /* Stock lighttpd (mod_openssl + mod_fastcgi authorizer mode) in front of
- * examples/lighttpd/certrole-fcgi-authorizer, the Acme policy and the test
+ * servers/lighttpd/certrole-fcgi-authorizer, the Acme policy and the test
  * PKI, curl as the client. Each test starts its own authorizer and
  * lighttpd in a private directory and always stops them. */
 #define _GNU_SOURCE
@@ -23,7 +23,7 @@ struct lt {
 
 static const char *authorizer_path(void)
 {
-    return tu_build("examples/lighttpd/certrole-fcgi-authorizer");
+    return tu_build("servers/lighttpd/certrole-fcgi-authorizer");
 }
 
 static char *file_in(struct lt *l, const char *name)

@@ -123,7 +123,7 @@ static void nginx_body(void)
         return;
     }
     const char *bd = getenv("CERTROLE_BUILDDIR");
-    char *module = bench_strf("%s/examples/nginx/ngx_http_certrole_module.so", bd ? bd : ".");
+    char *module = bench_strf("%s/servers/nginx/ngx_http_certrole_module.so", bd ? bd : ".");
     char *skip = bench_strf("%s.skip", module ? module : "");
     struct stat st;
     if (!module || stat(module, &st) != 0) {

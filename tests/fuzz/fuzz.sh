@@ -53,7 +53,7 @@ build() {
     have_fuzzer || skip "$cc cannot link -fsanitize=fuzzer"
     mkdir -p "$out/obj"
     # An object is stale when its source or any header is newer.
-    newest_h=$(ls -t "$src"/include/*.h "$src"/module/*.h "$src"/module/realms/file/*.h | head -n 1)
+    newest_h=$(ls -t "$src"/include/*.h "$src"/module/*/*.h "$src"/module/realms/file/*.h | head -n 1)
     stale=""
     for s in $FUZZ_LIB_SRCS; do
         o="$out/obj/$(echo "$s" | tr / _ | sed 's/\.c$/.o/')"

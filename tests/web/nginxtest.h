@@ -35,7 +35,7 @@ static const char *const nt_realm_v1 =
 
 WT_FN const char *nt_module_path(void)
 {
-    return tu_build("examples/nginx/ngx_http_certrole_module.so");
+    return tu_build("servers/nginx/ngx_http_certrole_module.so");
 }
 
 /* dir/acme.policy + dir/users.realm: the Acme invoice policy. */
