@@ -23,7 +23,7 @@ char *cr_policy_errf(const char *file, int line, int col, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     char *out = NULL;
-    if (asprintf(&out, "%s:%d:%d: %s", file ? file : "<string>", line, col, msg) < 0)
+    if (asprintf(&out, "%s:%d:%d: %s", file ? file : "policy text", line, col, msg) < 0)
         return NULL;
     return out;
 }
@@ -472,7 +472,7 @@ static int do_include(struct parser *p, const char *file, const char *base_dir,
 static certrole_code finish(struct parser *p, struct cr_policy **out, char **err)
 {
     if (!p->err && !p->code && !p->trust_seen) {
-        const char *top = p->pol->nfiles ? p->pol->files[0] : "<string>";
+        const char *top = p->pol->nfiles ? p->pol->files[0] : "policy text";
         fail(p, CERTROLE_E_POLICY_ERROR, top, 1, 1,
              "no 'trust' directive: a policy needs exactly one (trust ca-file=PATH ...)");
     }
@@ -518,7 +518,7 @@ certrole_code cr_policy_parse_string(const char *text, const char *name,
     p.pol = calloc(1, sizeof *p.pol);
     if (!p.pol)
         return CERTROLE_E_NO_MEMORY;
-    const char *nm = name ? name : "<string>";
+    const char *nm = name ? name : "policy text";
     long idx = add_file(&p, strdup(nm), dir_of(name && strchr(name, '/') ? name : "x"), NULL);
     if (idx < 0) {
         cr_policy_free(p.pol);
