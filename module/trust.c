@@ -164,9 +164,11 @@ static certrole_code load_files(struct cr_trust *t, const struct cr_trust_opts *
             return CERTROLE_E_NO_MEMORY;
     }
     if (o->ca_dir) {
-        if ((rc = load_ca_dir(t, o->ca_dir, err, errlen)) != CERTROLE_OK)
+        int dir_crls = 0;
+        if ((rc = load_ca_dir(t, o->ca_dir, err, errlen)) != CERTROLE_OK ||
+            (rc = cr_trust_scan_dir(o->ca_dir, &dir_crls, err, errlen)) != CERTROLE_OK)
             return rc;
-        if (!crl_source[0] && cr_trust_dir_has_crls(o->ca_dir))
+        if (!crl_source[0] && dir_crls)
             snprintf(crl_source, srclen, "the hashed CRLs (*.rN) in ca-dir %s", o->ca_dir);
         if (add_file(t, &nfiles, o->ca_dir) < 0)
             return CERTROLE_E_NO_MEMORY;

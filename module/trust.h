@@ -66,8 +66,10 @@ certrole_code cr_trust_load_anchors(X509_STORE *store, STACK_OF(X509_CRL) *crls,
 /* Every CRL (PEM blocks, or concatenated DER) of a crl-file into crls. */
 certrole_code cr_trust_load_crls(STACK_OF(X509_CRL) *crls, const char *path,
                                  char *err, size_t errlen);
-/* 1 if dir holds CRLs named as 'openssl rehash' names them (*.rN). */
-int cr_trust_dir_has_crls(const char *dir);
+/* Checks the entries of a ca-dir named as 'openssl rehash' names them:
+ * each must be a regular file (OpenSSL opens them while verifying).
+ * *has_crls: whether CRLs (*.rN) are among them. */
+certrole_code cr_trust_scan_dir(const char *dir, int *has_crls, char *err, size_t errlen);
 
 /* Outcome of path validation. Strings are malloc'd; cr_verified_clear. */
 struct cr_verified {

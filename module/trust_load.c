@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include "input.h"
@@ -183,26 +184,49 @@ certrole_code cr_trust_load_anchors(X509_STORE *store, STACK_OF(X509_CRL) *crls,
     return rc;
 }
 
-/* "0123abcd.r0": a CRL as 'openssl rehash' names it. */
-static int hashed_crl_name(const char *n)
+/* "0123abcd.0" (a certificate) or "0123abcd.r0" (a CRL), as 'openssl
+ * rehash' names them: 1 certificate, 2 CRL, 0 neither. */
+static int hashed_name(const char *n)
 {
     for (int i = 0; i < 8; i++)
-        if (!strchr("0123456789abcdef", n[i]) || !n[i])
+        if (!n[i] || !strchr("0123456789abcdef", n[i]))
             return 0;
-    if (n[8] != '.' || n[9] != 'r' || !n[10])
+    if (n[8] != '.')
         return 0;
-    return strspn(n + 10, "0123456789") == strlen(n + 10);
+    const char *num = n[9] == 'r' ? n + 10 : n + 9;
+    if (!*num || strspn(num, "0123456789") != strlen(num))
+        return 0;
+    return n[9] == 'r' ? 2 : 1;
 }
 
-int cr_trust_dir_has_crls(const char *dir)
+certrole_code cr_trust_scan_dir(const char *dir, int *has_crls, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    int found = 0;
-    if (!d)
-        return 0;
-    while (!found && (e = readdir(d)) != NULL)
-        found = hashed_crl_name(e->d_name);
+    certrole_code rc = CERTROLE_OK;
+    *has_crls = 0;
+    if (!d) {
+        errf(err, errlen, "ca-dir %s: %s", dir, strerror(errno));
+        return CERTROLE_E_IO;
+    }
+    /* OpenSSL opens these itself, later, while verifying: a FIFO among
+     * them would hang a verification, so refuse it now. */
+    while (rc == CERTROLE_OK && (e = readdir(d)) != NULL) {
+        int kind = hashed_name(e->d_name);
+        struct stat st;
+        if (!kind)
+            continue;
+        *has_crls |= kind == 2;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && !S_ISREG(st.st_mode)) {
+            char *p = NULL, why[160];
+            if (asprintf(&p, "%s/%s", dir, e->d_name) < 0)
+                p = NULL;
+            errf(err, errlen, "ca-dir %s: %s: %s", dir, e->d_name,
+                 cr_rf_strerror(p ? p : e->d_name, CR_RF_NOTREG, why, sizeof why));
+            free(p);
+            rc = CERTROLE_E_POLICY_ERROR;
+        }
+    }
     closedir(d);
-    return found;
+    return rc;
 }

@@ -312,6 +312,11 @@ START_TEST(fifo_is_refused_at_open)
     HAS(err, fifo);
     HAS(err, "p.policy:");   /* file:line:column of the directive */
     certrole_free(err);
+    if (_i == 0) {   /* the policy itself */
+        ck_assert_int_ne(certrole_open(&ctx, fifo, &err), CERTROLE_OK);
+        HAS(err, "not a regular file");
+        certrole_free(err);
+    }
     free(t);
     free(fifo);
 }
@@ -339,6 +344,42 @@ START_TEST(fifo_swapped_in_keeps_the_old_configuration)
     certrole_close(ctx);
     free(t);
     free(file);
+}
+END_TEST
+
+/* ca-dir entries are opened by OpenSSL while verifying: a FIFO under an
+ * anchor's hash name would hang a verification, so the load refuses it. */
+START_TEST(fifo_in_the_ca_dir_is_refused)
+{
+    alarm(PROMPTLY);
+    char *cadir = path("cas");
+    ck_assert_int_eq(mkdir(cadir, 0700), 0);
+    copy_pki("root-ca.pem", "cas/root-ca.pem");
+    openssl("rehash cas");
+    char *t = tu_strf("trust ca-dir=cas\n");
+    certrole_ctx *ctx = NULL;
+    char *err = NULL;
+    ck_assert_msg(open_policy(&ctx, &err, t) == CERTROLE_OK, "%s", err);
+    ck_assert_int_eq(verify(ctx, "client-chain.pem"), CERTROLE_OK);
+    FILE *f = fopen(tu_pki("root-ca.pem"), "r");
+    ck_assert_ptr_nonnull(f);
+    X509 *root = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    ck_assert_ptr_nonnull(root);
+    char *fifo = tu_strf("%s/%08lx.1", cadir,
+                         X509_NAME_hash_ex(X509_get_subject_name(root), NULL, NULL, NULL));
+    X509_free(root);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_ne(certrole_reload(ctx, &err), CERTROLE_OK);
+    HAS(err, "not a regular file");
+    HAS(err, "FIFO");
+    certrole_free(err);
+    ck_assert_int_eq(verify(ctx, "client-chain.pem"), CERTROLE_OK);
+    certrole_close(ctx);
+    ck_assert_int_ne(open_policy(&ctx, &err, t), CERTROLE_OK);
+    HAS(err, "p.policy:1:");
+    certrole_free(err);
+    free(fifo); free(t); free(cadir);
 }
 END_TEST
 
@@ -411,6 +452,7 @@ static Suite *wrong_allow_trust_suite(void)
     /* include, ca-file, crl-file, file realm, tomcat realm */
     tcase_add_loop_test(tc, fifo_is_refused_at_open, 0, 5);
     tcase_add_loop_test(tc, fifo_swapped_in_keeps_the_old_configuration, 0, 5);
+    tcase_add_test(tc, fifo_in_the_ca_dir_is_refused);
     suite_add_tcase(s, tc);
     tc = tcase_create("anchors");
     tcase_add_checked_fixture(tc, setup, teardown);
