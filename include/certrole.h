@@ -108,7 +108,7 @@ CERTROLE_API certrole_code certrole_open(certrole_ctx **ctx,
                                          char **errmsg);
 
 /* Same as certrole_open, from policy text in memory. 'name' is used in
- * error messages and as the base for relative paths' ("<string>" if NULL;
+ * error messages and as the base for relative paths' ("policy text" if NULL;
  * relative paths then resolve against the working directory). */
 CERTROLE_API certrole_code certrole_open_string(certrole_ctx **ctx,
                                                 const char *policy_text,

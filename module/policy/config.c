@@ -137,6 +137,25 @@ static certrole_code at(char **err, certrole_code code, const char *file, int li
     return *err ? code : CERTROLE_E_NO_MEMORY;
 }
 
+/* Logs the trust profile's warnings (a check switched off next to what
+ * it would use) at the option they are about: the load goes on, but
+ * 'certrole policy-check' and the log say so. */
+static void trust_warnings(struct cr_config *c, const struct cr_directive *d)
+{
+    const char *key = NULL, *msg;
+    for (size_t w = 0; (msg = cr_trust_warning(c->trust, w, &key)) != NULL; w++) {
+        int line = d->line, col = d->col;
+        for (size_t i = 0; i < d->nargs; i++)
+            if (key && strcmp(d->args[i].key, key) == 0) {
+                line = d->args[i].line;
+                col = d->args[i].col;
+            }
+        char *at = cr_policy_errf(d->file, line, col, "trust: %s", msg);
+        cr_log_write(&c->log, CERTROLE_LOG_WARNING, "%s", at ? at : msg);
+        free(at);
+    }
+}
+
 static certrole_code build_trust(struct cr_config *c, const struct cr_directive *d, char **err)
 {
     struct cr_trust_opts o;
@@ -175,6 +194,7 @@ static certrole_code build_trust(struct cr_config *c, const struct cr_directive 
     const char *const *files = cr_trust_files(c->trust);
     for (size_t i = 0; files && files[i]; i++)
         watch_add(c->watch, files[i]);
+    trust_warnings(c, d);
     return CERTROLE_OK;
 }
 
@@ -327,7 +347,7 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
     if (rc != CERTROLE_OK)
         goto fail;
     if (!c->trust) {
-        rc = at(err, CERTROLE_E_POLICY_ERROR, p->nfiles ? p->files[0] : "<string>", 1, 1, "",
+        rc = at(err, CERTROLE_E_POLICY_ERROR, p->nfiles ? p->files[0] : "policy text", 1, 1, "",
                 "no 'trust' directive");
         goto fail;
     }
