@@ -232,6 +232,37 @@ ngx_http_certrole_rules(ngx_http_request_t *r, certrole_ctx *ctx,
 }
 
 
+/* Logs a refusal and returns its status: 401 without a certificate,
+ * 403 otherwise. */
+static ngx_int_t
+ngx_http_certrole_denied(ngx_http_request_t *r,
+    ngx_http_certrole_loc_conf_t *lcf, ngx_http_certrole_entry_t *e,
+    certrole_code code)
+{
+    ngx_int_t  status;
+
+    status = (code == CERTROLE_E_NO_CERTIFICATE) ? NGX_HTTP_UNAUTHORIZED
+                                                 : NGX_HTTP_FORBIDDEN;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "certrole: denied \"%V %V\" code=%s status=%i: %s",
+                  &r->method_name, &r->uri, certrole_code_name(code),
+                  status,
+                  e ? certrole_result_message(e->res)
+                    : "the connection is not TLS");
+
+    if (e && code == CERTROLE_E_FORBIDDEN && lcf->require
+        && certrole_result_code(e->res) == CERTROLE_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "certrole: the location requires one of its "
+                      "certrole_require roles");
+    }
+
+    return status;
+}
+
+
 ngx_int_t
 ngx_http_certrole_access_handler(ngx_http_request_t *r)
 {
@@ -240,7 +271,6 @@ ngx_http_certrole_access_handler(ngx_http_request_t *r)
     ngx_http_certrole_entry_t     *e, tmp;
     certrole_ctx                  *ctx;
     certrole_code                  code;
-    ngx_int_t                      status;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_certrole_module);
     if (!lcf->enable || lcf->policy == NULL) {
@@ -310,23 +340,5 @@ ngx_http_certrole_access_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    status = (code == CERTROLE_E_NO_CERTIFICATE) ? NGX_HTTP_UNAUTHORIZED
-                                                 : NGX_HTTP_FORBIDDEN;
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "certrole: denied \"%V %V\" code=%s status=%i: %s",
-                  &r->method_name, &r->uri, certrole_code_name(code),
-                  status,
-                  e ? certrole_result_message(e->res)
-                    : "the connection is not TLS");
-
-    if (e && code == CERTROLE_E_FORBIDDEN && lcf->require
-        && certrole_result_code(e->res) == CERTROLE_OK)
-    {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "certrole: the location requires one of its "
-                      "certrole_require roles");
-    }
-
-    return status;
+    return ngx_http_certrole_denied(r, lcf, e, code);
 }
