@@ -255,9 +255,9 @@ static int parse_num(const char *s, long max, long *out)
 
 /* option path-parameters=refuse|strip, path-case=sensitive|insensitive.
  * Returns 1 when a is one of them (handled), 0 when not, -1 when its
- * value is wrong (*err set). */
+ * value is wrong (*rc and *err set). */
 static int path_option(struct cr_path_mode *m, const struct cr_directive *d,
-                       const struct cr_parg *a, char **err)
+                       const struct cr_parg *a, certrole_code *rc, char **err)
 {
     static const char *const vals[2][2] = { { "refuse", "strip" },
                                             { "sensitive", "insensitive" } };
@@ -270,7 +270,7 @@ static int path_option(struct cr_path_mode *m, const struct cr_directive *d,
         char msg[160];
         snprintf(msg, sizeof msg, "option %s: expected %s or %s, got '%.60s'",
                  a->key, vals[k][0], vals[k][1], a->value);
-        at(err, CERTROLE_E_POLICY_ERROR, d->file, a->line, a->vcol, "", msg);
+        *rc = at(err, CERTROLE_E_POLICY_ERROR, d->file, a->line, a->vcol, "", msg);
         return -1;
     }
     if (k == 0)
@@ -286,9 +286,10 @@ static certrole_code build_option(struct cr_config *c, const struct cr_directive
     for (size_t i = 0; i < d->nargs; i++) {
         const struct cr_parg *a = &d->args[i];
         long v;
-        int po = path_option(pm, d, a, err);
+        certrole_code prc = CERTROLE_OK;
+        int po = path_option(pm, d, a, &prc, err);
         if (po < 0)
-            return CERTROLE_E_POLICY_ERROR;
+            return prc;
         if (po > 0)
             continue;
         if (strcmp(a->key, "audit") == 0) {
