@@ -253,11 +253,44 @@ static int parse_num(const char *s, long max, long *out)
     return 0;
 }
 
-static certrole_code build_option(struct cr_config *c, const struct cr_directive *d, char **err)
+/* option path-parameters=refuse|strip, path-case=sensitive|insensitive.
+ * Returns 1 when a is one of them (handled), 0 when not, -1 when its
+ * value is wrong (*err set). */
+static int path_option(struct cr_path_mode *m, const struct cr_directive *d,
+                       const struct cr_parg *a, char **err)
+{
+    static const char *const vals[2][2] = { { "refuse", "strip" },
+                                            { "sensitive", "insensitive" } };
+    int k = strcmp(a->key, "path-parameters") == 0 ? 0
+          : strcmp(a->key, "path-case") == 0 ? 1 : -1;
+    if (k < 0)
+        return 0;
+    int v = strcmp(a->value, vals[k][0]) == 0 ? 0 : strcmp(a->value, vals[k][1]) == 0 ? 1 : -1;
+    if (v < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "option %s: expected %s or %s, got '%.60s'",
+                 a->key, vals[k][0], vals[k][1], a->value);
+        at(err, CERTROLE_E_POLICY_ERROR, d->file, a->line, a->vcol, "", msg);
+        return -1;
+    }
+    if (k == 0)
+        m->params = v ? CR_PATH_PARAMS_STRIP : CR_PATH_PARAMS_REFUSE;
+    else
+        m->fold_case = v;
+    return 1;
+}
+
+static certrole_code build_option(struct cr_config *c, const struct cr_directive *d,
+                                  struct cr_path_mode *pm, char **err)
 {
     for (size_t i = 0; i < d->nargs; i++) {
         const struct cr_parg *a = &d->args[i];
         long v;
+        int po = path_option(pm, d, a, err);
+        if (po < 0)
+            return CERTROLE_E_POLICY_ERROR;
+        if (po > 0)
+            continue;
         if (strcmp(a->key, "audit") == 0) {
             if (strcmp(a->value, "yes") == 0)
                 c->audit = 1;
@@ -312,9 +345,11 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
         if (p->real_paths[i])
             watch_add(c->watch, p->real_paths[i]);
     /* Options first (they do not depend on anything), then in file order. */
+    struct cr_path_mode pm = { CR_PATH_PARAMS_REFUSE, 0 };
     for (size_t i = 0; i < p->ndirs && rc == CERTROLE_OK; i++)
         if (p->dirs[i].kind == CR_DIR_OPTION)
-            rc = build_option(c, &p->dirs[i], err);
+            rc = build_option(c, &p->dirs[i], &pm, err);
+    cr_rules_set_mode(c->rules, &pm);
     for (size_t i = 0; i < p->ndirs && rc == CERTROLE_OK; i++) {
         const struct cr_directive *d = &p->dirs[i];
         switch (d->kind) {

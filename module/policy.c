@@ -160,7 +160,8 @@ static int valid_method(const char *m)
     return 1;
 }
 
-static const char *const option_keys[] = { "cache-ttl", "deny-ttl", "cache-size", "audit", NULL };
+static const char *const option_keys[] = { "cache-ttl", "deny-ttl", "cache-size", "audit",
+                                           "path-parameters", "path-case", NULL };
 
 static int do_include(struct parser *p, const char *file, const char *base_dir,
                       const struct cr_parg *a);
@@ -267,7 +268,8 @@ static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
                 known |= strcmp(option_keys[k], rest[i].key) == 0;
             if (!known) {
                 fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
-                     "unknown option '%s' (expected cache-ttl, deny-ttl, cache-size or audit)",
+                     "unknown option '%s' (expected cache-ttl, deny-ttl, cache-size, audit, "
+                     "path-parameters or path-case)",
                      rest[i].key);
                 goto out;
             }

@@ -11,7 +11,8 @@
  * the root and the issuing CAs, see README.md).
  * This program validates the chain against the policy's trust profile, maps
  * it through the realm stack and applies the policy's `require` rules to
- * REQUEST_METHOD + the request path, then answers:
+ * REQUEST_METHOD + the raw request target (see request_target), then
+ * answers:
  *
  *   Status: 200  + Variable-CERTROLE_USER / _ROLES / _SUBJECT / _CODE
  *                  (lighttpd hands them to the backend as environment)
@@ -43,73 +44,15 @@ static void log_stderr(void *ud, certrole_log_level level, const char *line)
     fprintf(stderr, "certrole-fcgi-authorizer: <%d> %s\n", (int)level, line);
 }
 
-static int hexval(int c)
+/* The request target the rules judge, as the client sent it: the library
+ * decodes it once. lighttpd puts the original target in REQUEST_URI and,
+ * when mod_rewrite or a local redirect changed it, the target it serves
+ * in REDIRECT_URI; that one is what the backend gets. Decoding it here
+ * as well would let "%252e%252e" become ".." behind the rules' back. */
+static const char *request_target(FCGX_ParamArray envp)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* The path the rules are matched against: REQUEST_URI without the query,
- * %-decoded, "//" folded and "." / ".." segments resolved, so a rule for
- * /InvoiceService/list cannot be dodged by spelling it
- * /InvoiceService/./%6cist. NULL (refuse) on NUL bytes, bad escapes or a
- * path that is not absolute. Malloc'd. */
-static char *normalize_path(const char *uri)
-{
-    size_t n = strcspn(uri, "?#");
-    char *dec = malloc(n + 1), *out = malloc(n + 2);
-    if (!dec || !out || n == 0 || uri[0] != '/')
-        goto bad;
-    size_t d = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (uri[i] == '%') {
-            if (i + 2 >= n)
-                goto bad;
-            int a = hexval((unsigned char)uri[i + 1]), b = hexval((unsigned char)uri[i + 2]);
-            if (a < 0 || b < 0 || (a == 0 && b == 0))
-                goto bad;
-            dec[d++] = (char)(a * 16 + b);
-            i += 2;
-        } else {
-            dec[d++] = uri[i];
-        }
-    }
-    dec[d] = '\0';
-
-    /* Segment by segment: skip empty and ".", pop on "..". */
-    size_t o = 0;
-    const char *p = dec;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *seg = p;
-        while (*p && *p != '/')
-            p++;
-        size_t len = (size_t)(p - seg);
-        if (len == 0 || (len == 1 && seg[0] == '.'))
-            continue;
-        if (len == 2 && seg[0] == '.' && seg[1] == '.') {
-            while (o > 0 && out[o - 1] != '/')
-                o--;
-            if (o > 0)
-                o--;
-            continue;
-        }
-        out[o++] = '/';
-        memcpy(out + o, seg, len);
-        o += len;
-    }
-    if (o == 0 || dec[d - 1] == '/')
-        out[o++] = '/';
-    out[o] = '\0';
-    free(dec);
-    return out;
-bad:
-    free(dec);
-    free(out);
-    return NULL;
+    const char *t = FCGX_GetParam("REDIRECT_URI", envp);
+    return t && *t ? t : FCGX_GetParam("REQUEST_URI", envp);
 }
 
 /* Leaf PEM followed by SSL_CLIENT_CERT_CHAIN_0.. (malloc'd), or NULL when
@@ -185,16 +128,16 @@ static void deny(FCGX_Stream *out, int status, certrole_code code)
 static void handle(certrole_ctx *ctx, FCGX_Request *req)
 {
     const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
-    const char *uri = FCGX_GetParam("REQUEST_URI", req->envp);
+    const char *path = request_target(req->envp);
     size_t len = 0;
     char *pem = collect_pem(req->envp, &len);
-    char *path = uri ? normalize_path(uri) : NULL;
     certrole_result *res = NULL;
+    certrole_authz *authz = NULL;
     certrole_code code;
 
     if (!method || !path) {
         fprintf(stderr, "certrole-fcgi-authorizer: refused: unusable request "
-                        "(method or path missing or malformed: %s)\n", uri ? uri : "-");
+                        "(method or path missing)\n");
         deny(req->out, 403, CERTROLE_E_INVALID_ARGUMENT);
         goto done;
     }
@@ -215,12 +158,13 @@ static void handle(certrole_ctx *ctx, FCGX_Request *req)
     }
     code = certrole_verify_pem(ctx, pem, len, &res);
     if (res)
-        code = certrole_authorize(ctx, res, method, path);
+        code = certrole_authorize_target(ctx, res, method, path, CERTROLE_TARGET_RAW, &authz);
     if (code != CERTROLE_OK) {
         int status = code == CERTROLE_E_NO_CERTIFICATE ? 401 : 403;
         fprintf(stderr, "certrole-fcgi-authorizer: %s %s: %s (status %d): %s\n",
                 method, path, certrole_code_name(code), status,
-                res ? certrole_result_message(res) : certrole_strerror(code));
+                authz ? certrole_authz_reason(authz)
+                      : res ? certrole_result_message(res) : certrole_strerror(code));
         deny(req->out, status, code);
         goto done;
     }
@@ -248,9 +192,9 @@ static void handle(certrole_ctx *ctx, FCGX_Request *req)
     FCGX_PutS("\r\n", req->out);
     free(roles);
 done:
+    certrole_authz_free(authz);
     certrole_result_free(res);
     free(pem);
-    free(path);
 }
 
 int main(int argc, char **argv)
