@@ -166,6 +166,15 @@ WT_FN char *at_access(struct apa *a)
     return t;
 }
 
+/* How often needle occurs in text. */
+WT_FN int at_count(const char *text, const char *needle)
+{
+    int c = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        c++;
+    return c;
+}
+
 WT_FN char *at_error_log(struct apa *a)
 {
     return wt_file(a->dir, "error.log");
