@@ -83,14 +83,17 @@ static void lt_start(struct lt *l)
     tu_write_file(cpath, conf);
 
     char *sock = tu_strf("%s/authorizer.sock", l->dir);
-    char *alog = tu_strf("%s/authorizer.log", l->dir);
-    char *const aargv[] = { (char *)authorizer_path(), "-p", ppath, "-s", sock, NULL };
+    /* reasons go to the -l file; stderr only gets startup errors */
+    char *alog = tu_strf("%s/authorizer.stderr", l->dir);
+    char *lfile = tu_strf("%s/authorizer.log", l->dir);
+    char *const aargv[] = { (char *)authorizer_path(), "-p", ppath, "-s", sock,
+                            "-l", lfile, NULL };
     l->auth = wt_spawn(aargv, alog, l->dir);
     struct stat st;
     for (int i = 0; i < 100 && stat(sock, &st) != 0; i++)
         wt_sleep_ms(50);
     if (stat(sock, &st) != 0) {
-        char *t = file_in(l, "authorizer.log");
+        char *t = file_in(l, "authorizer.stderr");
         ck_abort_msg("authorizer did not start: %s", t);
     }
 
@@ -103,7 +106,7 @@ static void lt_start(struct lt *l)
     }
     free(root); free(inter); free(bundle); free(bpath); free(realm); free(pol);
     free(ppath); free(cgi); free(tmpl); free(port); free(pki); free(conf);
-    free(cpath); free(sock); free(alog); free(hlog);
+    free(cpath); free(sock); free(alog); free(lfile); free(hlog);
 }
 
 static void lt_stop(struct lt *l)
@@ -120,12 +123,16 @@ static int get(struct lt *l, const char *cert, const char *key,
     return wt_get(l->dir, l->port, cert, key, extra, path, body);
 }
 
-/* The authorizer's log line for a refused request names the code. */
+/* The authorizer's log line for a refused request names the code; it is
+ * in the file given with -l, not on stderr (which lighttpd drops once it
+ * daemonises). */
 static void assert_auth_log(struct lt *l, const char *needle)
 {
-    char *t = file_in(l, "authorizer.log");
+    char *t = file_in(l, "authorizer.log"), *e = file_in(l, "authorizer.stderr");
     ck_assert_msg(strstr(t, needle), "authorizer log lacks \"%s\":\n%s", needle, t);
+    ck_assert_msg(!strstr(e, needle), "on stderr too:\n%s", e);
     free(t);
+    free(e);
 }
 
 START_TEST(right_certificate_reaches_backend_with_user_and_roles)

@@ -17,11 +17,12 @@
  *   Status: 200  + Variable-CERTROLE_USER / _ROLES / _SUBJECT / _CODE
  *                  (lighttpd hands them to the backend as environment)
  *   Status: 401  no client certificate
- *   Status: 403  anything else (the reason goes to stderr, i.e. the
- *                server's error log, never to the client)
+ *   Status: 403  anything else (the reason goes to the log, never to
+ *                the client)
  *
- * Usage: certrole-fcgi-authorizer [-p POLICY] [-s SOCKET]
+ * Usage: certrole-fcgi-authorizer [-p POLICY] [-s SOCKET] [-l FILE|-]
  *   -p  policy file (default: $CERTROLE_POLICY)
+ *   -l  log to FILE (appended) or "-" (stderr); default syslog, daemon
  *   -s  listen on a unix socket path or ":PORT"/"HOST:PORT"; without it
  *       the listening socket is fd 0 (lighttpd "bin-path", spawn-fcgi).
  * The policy is re-read when one of its files changes (a few stat()s per
@@ -31,17 +32,61 @@
 #include <certrole.h>
 #include <fcgiapp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CHAIN 16
 
-static void log_stderr(void *ud, certrole_log_level level, const char *line)
+/* Where refusal reasons, reload errors and the library's audit lines go.
+ * lighttpd daemonises and drops a spawned authorizer's stderr, so the
+ * default is syslog(3) (facility daemon); -l FILE appends to a file
+ * instead, -l - writes to stderr. */
+static FILE *log_file;
+
+static void alog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void alog(int prio, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (log_file) {
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+        fprintf(log_file, "%s certrole-fcgi-authorizer[%d]: <%d> ", ts, (int)getpid(), prio);
+        vfprintf(log_file, fmt, ap);
+        fputc('\n', log_file);
+        fflush(log_file);
+    } else {
+        vsyslog(prio, fmt, ap);
+    }
+    va_end(ap);
+}
+
+static void log_sink(void *ud, certrole_log_level level, const char *line)
 {
     (void)ud;
-    fprintf(stderr, "certrole-fcgi-authorizer: <%d> %s\n", (int)level, line);
+    alog((int)level, "%s", line);   /* the levels are syslog's numbers */
+}
+
+/* -l: NULL = syslog, "-" = stderr, else a file opened for appending. */
+static int log_open(const char *where)
+{
+    if (!where) {
+        openlog("certrole-fcgi-authorizer", LOG_PID, LOG_DAEMON);
+        return 0;
+    }
+    log_file = strcmp(where, "-") == 0 ? stderr : fopen(where, "a");
+    if (!log_file) {
+        fprintf(stderr, "certrole-fcgi-authorizer: cannot open log file %s\n", where);
+        return -1;
+    }
+    return 0;
 }
 
 /* The request target the rules judge, as the client sent it: the library
@@ -136,8 +181,7 @@ static void handle(certrole_ctx *ctx, FCGX_Request *req)
     certrole_code code;
 
     if (!method || !path) {
-        fprintf(stderr, "certrole-fcgi-authorizer: refused: unusable request "
-                        "(method or path missing)\n");
+        alog(LOG_WARNING, "refused: unusable request (method or path missing)");
         deny(req->out, 403, CERTROLE_E_INVALID_ARGUMENT);
         goto done;
     }
@@ -145,14 +189,13 @@ static void handle(certrole_ctx *ctx, FCGX_Request *req)
         const char *verify = FCGX_GetParam("SSL_CLIENT_VERIFY", req->envp);
         if (verify && strncmp(verify, "FAILED", 6) == 0) {
             code = code_from_server_verify(verify);
-            fprintf(stderr, "certrole-fcgi-authorizer: %s %s: %s (status 403): "
-                            "the TLS layer could not verify the certificate (%s)\n",
+            alog(LOG_INFO, "%s %s: %s (status 403): "
+                           "the TLS layer could not verify the certificate (%s)",
                     method, path, certrole_code_name(code), verify);
             deny(req->out, 403, code);
             goto done;
         }
-        fprintf(stderr, "certrole-fcgi-authorizer: %s %s: no_certificate "
-                        "(status 401)\n", method, path);
+        alog(LOG_INFO, "%s %s: no_certificate (status 401)", method, path);
         deny(req->out, 401, CERTROLE_E_NO_CERTIFICATE);
         goto done;
     }
@@ -161,7 +204,7 @@ static void handle(certrole_ctx *ctx, FCGX_Request *req)
         code = certrole_authorize_target(ctx, res, method, path, CERTROLE_TARGET_RAW, &authz);
     if (code != CERTROLE_OK) {
         int status = code == CERTROLE_E_NO_CERTIFICATE ? 401 : 403;
-        fprintf(stderr, "certrole-fcgi-authorizer: %s %s: %s (status %d): %s\n",
+        alog(LOG_INFO, "%s %s: %s (status %d): %s",
                 method, path, certrole_code_name(code), status,
                 authz ? certrole_authz_reason(authz)
                       : res ? certrole_result_message(res) : certrole_strerror(code));
@@ -199,14 +242,15 @@ done:
 
 int main(int argc, char **argv)
 {
-    const char *policy = getenv("CERTROLE_POLICY"), *listen_on = NULL;
+    const char *policy = getenv("CERTROLE_POLICY"), *listen_on = NULL, *logto = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "p:s:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:s:l:h")) != -1) {
         switch (opt) {
         case 'p': policy = optarg; break;
         case 's': listen_on = optarg; break;
+        case 'l': logto = optarg; break;
         default:
-            fprintf(stderr, "usage: %s [-p POLICY] [-s SOCKET|:PORT]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-p POLICY] [-s SOCKET|:PORT] [-l FILE|-]\n", argv[0]);
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -215,15 +259,20 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    if (log_open(logto) != 0)
+        return 2;
+
     certrole_ctx *ctx = NULL;
     char *err = NULL;
     certrole_code rc = certrole_open(&ctx, policy, &err);
     if (rc != CERTROLE_OK) {
+        /* stderr as well: whoever started us by hand should see it */
         fprintf(stderr, "certrole-fcgi-authorizer: %s\n", err ? err : certrole_strerror(rc));
+        alog(LOG_ERR, "%s", err ? err : certrole_strerror(rc));
         certrole_free(err);
         return 1;
     }
-    certrole_set_log(ctx, log_stderr, NULL);
+    certrole_set_log(ctx, log_sink, NULL);
 
     /* SIGTERM keeps its default action: libfcgi restarts an interrupted
      * accept(), so a flag would never be seen; nothing needs flushing. */
@@ -254,10 +303,10 @@ int main(int argc, char **argv)
             int reloaded = 0;
             char *rerr = NULL;
             if (certrole_reload_if_changed(ctx, &reloaded, &rerr) != CERTROLE_OK)
-                fprintf(stderr, "certrole-fcgi-authorizer: reload failed, keeping "
-                                "the previous policy: %s\n", rerr ? rerr : "?");
+                alog(LOG_ERR, "reload failed, keeping the previous policy: %s",
+                     rerr ? rerr : "?");
             else if (reloaded)
-                fprintf(stderr, "certrole-fcgi-authorizer: policy reloaded\n");
+                alog(LOG_NOTICE, "policy reloaded");
             certrole_free(rerr);
         }
         handle(ctx, &req);
