@@ -51,7 +51,8 @@
  *  - Certificate names with an empty RDN (OpenSSL decodes them) are
  *    CERTROLE_E_BAD_NAME.
  *
- * All functions are thread-safe (no static mutable state).
+ * All functions are thread-safe (the only static state is dn_value.c's
+ * folding table, filled once under pthread_once and read-only after).
  */
 #ifndef CR_DN_H
 #define CR_DN_H

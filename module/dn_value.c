@@ -4,10 +4,12 @@
 #include "dn.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <unicase.h>
 #include <unictype.h>
 #include <uniname.h>
+#include <uninorm.h>
 
 /* Decodes one UTF-8 sequence at s[*i] (strict: no overlongs, surrogates
  * or code points past U+10FFFF). Returns the code point, or -1. */
@@ -39,6 +41,46 @@ static long utf8_next(const unsigned char *s, size_t n, size_t *i)
     return (long)cp;
 }
 
+/* Case folding of one non-ASCII character: Unicode full case folding
+ * (CaseFolding.txt C+F; no language, so no Turkic rule; no normalisation,
+ * see below) with one exception. U+0130 'İ' folds to "i" U+0307, never to
+ * plain "i"; U+0131 'ı' stays 'ı'; 'ς' and 'Σ' fold to 'σ'. The exception:
+ * a non-ASCII character never folds to ASCII only. Full folding would
+ * turn 'ß' and 'ẞ' into "ss", the ligatures U+FB00..FB06 into "ff", "fi",
+ * ..., the Kelvin sign into 'k' and the long s into 's', so a requester
+ * could spell an ASCII name without its letters. Those keep their simple
+ * lower case if it is not ASCII ('ẞ' -> 'ß'), else stay themselves. The
+ * result is stable: folding it again changes nothing.
+ *
+ * No normalisation: NFKC would merge fullwidth, superscript and other
+ * compatibility lookalikes with ASCII; even canonical NFC would merge
+ * spellings a CA may have been asked for separately (precomposed versus
+ * combining marks, CJK compatibility ideographs). Canonically equivalent
+ * spellings therefore compare different: a refusal, never a wrong match.
+ * Writes 1 to 3 code points to out; returns 0, or -1 when out of memory. */
+static int fold_one(ucs4_t c, ucs4_t out[3], size_t *n)
+{
+    ucs4_t buf[8];
+    size_t len = sizeof buf / sizeof buf[0];
+    ucs4_t *r = u32_casefold(&c, 1, NULL, NULL, buf, &len);
+    if (!r)
+        return -1;
+    int ascii = 1;
+    for (size_t k = 0; k < len; k++)
+        ascii &= r[k] < 0x80;
+    if (ascii || len > 3) {   /* full folding never gives more than 3 */
+        ucs4_t l = uc_tolower(c);
+        out[0] = l >= 0x80 ? l : c;
+        *n = 1;
+    } else {
+        memcpy(out, r, len * sizeof *r);
+        *n = len;
+    }
+    if (r != buf)
+        free(r);
+    return 0;
+}
+
 /* Characters that render as nothing (zero-width space and joiners, soft
  * hyphen, variation selectors, Hangul fillers, tags: the Unicode
  * Default_Ignorable_Code_Point property) or only steer layout (category
@@ -46,10 +88,45 @@ static long utf8_next(const unsigned char *s, size_t n, size_t *i)
  * name they only serve to make two different strings look alike, and
  * mapping them away would make them one identity: names holding them are
  * refused instead. None is ASCII. */
+static int refused_uc(ucs4_t c)
+{
+    return uc_is_property_default_ignorable_code_point(c) ||
+           uc_is_general_category(c, UC_CATEGORY_Cf);
+}
+
+/* Latin, Greek and Cyrillic (U+0080..U+052F) are looked up once into a
+ * table: a libunistring call per character costs as much as the rest of
+ * a key. Filled once, read-only after, so threads share it. */
+#define FOLD_TABLE_END 0x530
+struct fold_entry { unsigned char n, refused; ucs4_t c[3]; };
+static struct fold_entry fold_table[FOLD_TABLE_END - 0x80];
+static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
+static int fold_table_ok;
+
+static void fold_table_init(void)
+{
+    for (ucs4_t c = 0x80; c < FOLD_TABLE_END; c++) {
+        size_t n = 0;
+        if (fold_one(c, fold_table[c - 0x80].c, &n) < 0)
+            return;   /* out of memory: stay on the slow path */
+        fold_table[c - 0x80].n = (unsigned char)n;
+        fold_table[c - 0x80].refused = (unsigned char)refused_uc(c);
+    }
+    fold_table_ok = 1;
+}
+
+/* The table entry of non-ASCII c, or NULL outside it. */
+static const struct fold_entry *fold_entry(unsigned long c)
+{
+    if (c >= FOLD_TABLE_END || pthread_once(&fold_once, fold_table_init) != 0 || !fold_table_ok)
+        return NULL;
+    return &fold_table[c - 0x80];
+}
+
 static int is_refused(unsigned long c)
 {
-    return uc_is_property_default_ignorable_code_point((ucs4_t)c) ||
-           uc_is_general_category((ucs4_t)c, UC_CATEGORY_Cf);
+    const struct fold_entry *e = fold_entry(c);
+    return e ? e->refused : refused_uc((ucs4_t)c);
 }
 
 int cr_dn_check_utf8(const char *v, size_t n, unsigned long *cp)
@@ -173,47 +250,37 @@ static int is_space(unsigned long c)
            c == 0x205F || c == 0x3000;
 }
 
-/* Case folding of one non-ASCII character: Unicode full case folding
- * (CaseFolding.txt C+F; no language, so no Turkic rule; no normalisation,
- * see below) with one exception. U+0130 'İ' folds to "i" U+0307, never to
- * plain "i"; U+0131 'ı' stays 'ı'; 'ς' and 'Σ' fold to 'σ'. The exception:
- * a non-ASCII character never folds to ASCII only. Full folding would
- * turn 'ß' and 'ẞ' into "ss", the ligatures U+FB00..FB06 into "ff", "fi",
- * ..., the Kelvin sign into 'k' and the long s into 's', so a requester
- * could spell an ASCII name without its letters. Those keep their simple
- * lower case if it is not ASCII ('ẞ' -> 'ß'), else stay themselves. The
- * result is stable: folding it again changes nothing.
- *
- * No normalisation: NFKC would merge fullwidth, superscript and other
- * compatibility lookalikes with ASCII; even canonical NFC would merge
- * spellings a CA may have been asked for separately (precomposed versus
- * combining marks, CJK compatibility ideographs). Canonically equivalent
- * spellings therefore compare different: a refusal, never a wrong match.
+static void put_seq(cr_strbuf *b, const ucs4_t *r, size_t n)
+{
+    for (size_t k = 0; k < n; k++)   /* "i" U+0307: ASCII letters, never specials */
+        if (r[k] < 0x80)
+            esc_char(b, (unsigned char)r[k], 0, 0);
+        else
+            put_utf8(b, r[k]);
+}
+
+/* Appends the folded form of non-ASCII c. A character that does not
+ * change when case folded and has no canonical decomposition (most of
+ * CJK, lower-case Greek and Cyrillic without accents) is its own folding.
  * Returns 0, or -1 when out of memory (b latches the failure). */
 static int put_folded(cr_strbuf *b, unsigned long c)
 {
-    ucs4_t u = (ucs4_t)c, buf[8];
-    size_t len = sizeof buf / sizeof buf[0];
-    ucs4_t *r = u32_casefold(&u, 1, NULL, NULL, buf, &len);
-    if (!r) {
+    ucs4_t u = (ucs4_t)c, r[3], dec[UC_DECOMPOSITION_MAX_LENGTH];
+    size_t n = 0;
+    const struct fold_entry *e = fold_entry(c);
+    if (e) {
+        put_seq(b, e->c, e->n);
+        return 0;
+    }
+    if (!uc_is_property_changes_when_casefolded(u) && uc_canonical_decomposition(u, dec) < 0) {
+        put_utf8(b, c);
+        return 0;
+    }
+    if (fold_one(u, r, &n) < 0) {
         b->failed = 1;
         return -1;
     }
-    int ascii = 1;
-    for (size_t k = 0; k < len; k++)
-        ascii &= r[k] < 0x80;
-    if (ascii) {
-        ucs4_t l = uc_tolower(u);
-        put_utf8(b, l >= 0x80 ? l : u);
-    } else {
-        for (size_t k = 0; k < len; k++)   /* "i" U+0307: letters, never specials */
-            if (r[k] < 0x80)
-                esc_char(b, (unsigned char)r[k], 0, 0);
-            else
-                put_utf8(b, r[k]);
-    }
-    if (r != buf)
-        free(r);
+    put_seq(b, r, n);
     return 0;
 }
 
