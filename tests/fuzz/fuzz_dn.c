@@ -12,6 +12,9 @@
  *  - folding is stable: the key of a key is that key, and so is the key
  *    of the key with its ASCII letters upper-cased (the key's values are
  *    folded, and ASCII case never matters in them);
+ *  - no non-ASCII character folds into ASCII: a canonical string with a
+ *    non-ASCII character other than white space (which becomes a space)
+ *    has a key with one too (U+0130 must not become "i", nor "ß" "ss");
  *  - no default-ignorable or format (Cf) code point survives: a DN that
  *    holds one raw never yields a key, and no canonical string or key
  *    contains one (escaped or "#hex" spellings included), judged with
@@ -44,6 +47,25 @@ static int has_invisible(const char *s)
     while ((p = u8_next(&c, p)) != NULL)
         if (uc_is_property_default_ignorable_code_point(c) ||
             uc_is_general_category(c, UC_CATEGORY_Cf))
+            return 1;
+    return 0;
+}
+
+/* 1 when the text holds a non-ASCII character that is not white space. */
+static int has_non_ascii_letter(const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    ucs4_t c;
+    while ((p = u8_next(&c, p)) != NULL)
+        if (c >= 0x80 && !uc_is_property_white_space(c))
+            return 1;
+    return 0;
+}
+
+static int has_non_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
             return 1;
     return 0;
 }
@@ -82,6 +104,7 @@ static char *check_one(const char *s)
     PROPERTY(canon && key);
     PROPERTY(!has_invisible(s));
     PROPERTY(!has_invisible(canon) && !has_invisible(key));
+    PROPERTY(!has_non_ascii_letter(canon) || has_non_ascii(key));
     check_fold_stable(key);
 
     /* Public entry points agree with the one-pass call. */
