@@ -262,6 +262,26 @@ static int dn_pair(const X509_NAME *name, char **str, char **key, const char *wh
     return rc == CERTROLE_OK ? 0 : -1;
 }
 
+/* The outcome of cr_identity_from_leaf: the problem text (m, h) goes to
+ * the caller for a bad name, and is freed otherwise. */
+static certrole_code hand_over(int nomem, int bad, char *m, char *h, char **msg, char **hint)
+{
+    if (nomem || !bad || !m || !h) {
+        free(m);
+        free(h);
+        return nomem || (bad && (!m || !h)) ? CERTROLE_E_NO_MEMORY : CERTROLE_OK;
+    }
+    if (msg)
+        *msg = m;
+    else
+        free(m);
+    if (hint)
+        *hint = h;
+    else
+        free(h);
+    return CERTROLE_E_BAD_NAME;
+}
+
 certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,
                                     char **msg, char **hint)
 {
@@ -324,30 +344,7 @@ certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,
     else
         free(subject_email);
 
-    if (nomem) {
-        free(m);
-        free(h);
-        return CERTROLE_E_NO_MEMORY;
-    }
-    if (bad) {
-        if (!m || !h) {
-            free(m);
-            free(h);
-            return CERTROLE_E_NO_MEMORY;
-        }
-        if (msg)
-            *msg = m;
-        else
-            free(m);
-        if (hint)
-            *hint = h;
-        else
-            free(h);
-        return CERTROLE_E_BAD_NAME;
-    }
-    free(m);
-    free(h);
-    return CERTROLE_OK;
+    return hand_over(nomem, bad, m, h, msg, hint);
 }
 
 certrole_code cr_identity_set_anchor(struct certrole_identity *id, X509 *anchor)
