@@ -254,8 +254,7 @@ static int dn_pair(const X509_NAME *name, char **str, char **key, const char *wh
     certrole_code rc = cr_dn_x509(name, str, key, &why);
     if (rc != CERTROLE_OK) {
         char buf[384];
-        snprintf(buf, sizeof buf, "certificate %s cannot be rendered as an RFC 4514 name: %s",
-                 what, why ? why : certrole_strerror(rc));
+        snprintf(buf, sizeof buf, "certificate %s: %s", what, why ? why : certrole_strerror(rc));
         set_problem(msg, hint, buf, HINT_NAME);
     }
     free(why);
