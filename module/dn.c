@@ -123,7 +123,7 @@ static int all_ascii(const unsigned char *d, int n)
 
 static certrole_code value_from_text(struct dnp *P, struct ava *v, const char *s, size_t n)
 {
-    char tb[64], why[160];
+    char tb[64], why[256];
     unsigned long cp = 0;
     int bad = cr_dn_check_utf8(s, n, &cp);
     if (bad)

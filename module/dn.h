@@ -107,7 +107,7 @@ int cr_dn_prepare(const char *s, size_t n, cr_strbuf *out, const char **why);
 int cr_dn_check_utf8(const char *v, size_t n, unsigned long *cp);
 /* Reason for a cr_dn_check_utf8 failure, naming the character for -3
  * ("character U+200B ZERO WIDTH SPACE ..."): a static string
- * or buf (160 bytes are enough). */
+ * or buf (256 bytes are enough). */
 const char *cr_dn_text_problem(int bad, unsigned long cp, char *buf, size_t n);
 /* Appends v escaped per RFC 4514. */
 void cr_dn_escape(cr_strbuf *b, const char *v, size_t n);

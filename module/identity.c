@@ -40,7 +40,7 @@ static const char HINT_SAN[] =
 static int text_refused(const char *v, char *out, size_t n)
 {
     unsigned long cp = 0;
-    char why[160];
+    char why[256];
     int bad = cr_dn_check_utf8(v, strlen(v), &cp);
     if (!bad)
         return 0;
@@ -114,7 +114,7 @@ static int scan_subject(struct certrole_identity *id, const X509_NAME *name,
                         char **subject_email, char **msg, char **hint)
 {
     int bad = 0, n_cn = 0;
-    char buf[384], tw[256];
+    char buf[448], tw[320];
     for (int i = 0; i < X509_NAME_entry_count(name); i++) {
         const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
         int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
@@ -205,7 +205,7 @@ static int scan_sans(struct certrole_identity *id, X509 *leaf, char **msg, char 
         return -1;
     }
     int rc = 0;
-    char buf[384], tw[256];
+    char buf[448], tw[320];
     for (int i = 0; i < sk_GENERAL_NAME_num(gens) && rc != -2; i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         certrole_san_type type;
