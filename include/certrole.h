@@ -65,12 +65,14 @@ typedef enum certrole_code {
     CERTROLE_E_NO_MEMORY            = 21, /* "no_memory" */
     CERTROLE_E_IO                   = 22, /* "io_error": a file could not be read */
     CERTROLE_E_INTERNAL             = 23, /* "internal_error" */
-    CERTROLE_E_REALM_REFUSED        = 24  /* "realm_refused": a realm knows the peer and
+    CERTROLE_E_REALM_REFUSED        = 24, /* "realm_refused": a realm knows the peer and
                                              refuses it (ambiguous entry, disabled) */
+    CERTROLE_E_CHAIN_ORDER          = 25  /* "chain_order": the input holds no single
+                                             leaf (two end-entity certificates, a cycle) */
     /* New codes are appended; CERTROLE_CODE_COUNT grows. */
 } certrole_code;
 
-#define CERTROLE_CODE_COUNT 25
+#define CERTROLE_CODE_COUNT 26
 
 typedef struct certrole_ctx certrole_ctx;
 typedef struct certrole_result certrole_result;

@@ -1,0 +1,123 @@
+/* Which certificate of a file is the peer's (chain_order.h). A file may
+ * list its certificates in any order; the leaf is the one certificate
+ * that issued none of the others. "Issued" is decided by the issuer name,
+ * the key identifiers and the signature together, so a certificate that
+ * merely carries another one's name is not taken for its issuer. */
+#define _GNU_SOURCE
+#include "chain_order.h"
+#include "diagnose.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+/* Did a sign b? Name, key identifiers (b's AKI against a's SKI; a missing
+ * one is no mismatch) and, only when both agree, the signature itself. */
+static int signed_by(X509 *a, X509 *b)
+{
+    if (X509_NAME_cmp(X509_get_subject_name(a), X509_get_issuer_name(b)) != 0)
+        return 0;
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(b);
+    const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(a);
+    if (aki && ski && ASN1_OCTET_STRING_cmp(aki, ski) != 0)
+        return 0;
+    EVP_PKEY *k = X509_get0_pubkey(a);
+    int ok = k && X509_verify(b, k) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
+/* Same certificate as an earlier one of the list (a repeated block)? */
+static int repeated(STACK_OF(X509) *s, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (X509_cmp(sk_X509_value(s, i), sk_X509_value(s, j)) == 0)
+            return 1;
+    return 0;
+}
+
+static int issues_another(STACK_OF(X509) *s, int i)
+{
+    X509 *ci = sk_X509_value(s, i);
+    for (int j = 0; j < sk_X509_num(s); j++) {
+        X509 *cj = sk_X509_value(s, j);
+        if (j != i && X509_cmp(ci, cj) != 0 && signed_by(ci, cj))
+            return 1;
+    }
+    return 0;
+}
+
+/* "certificates 1 (CN=a) and 3 (CN=b)" for the refusal message. */
+static char *list_leaves(STACK_OF(X509) *s, const int *idx, int n)
+{
+    char *out = strdup(n > 1 ? "certificates " : "certificate ");
+    for (int k = 0; k < n && out; k++) {
+        char *dn = cr_diag_dn(X509_get_subject_name(sk_X509_value(s, idx[k])));
+        char *next = NULL;
+        if (asprintf(&next, "%s%s%d (%s)", out,
+                     k == 0 ? "" : k == n - 1 ? " and " : ", ", idx[k] + 1,
+                     dn ? dn : "?") < 0)
+            next = NULL;
+        free(dn);
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+static certrole_code refuse(STACK_OF(X509) *s, const int *idx, int count, const char *what,
+                            char **msg, char **hint)
+{
+    char *which = NULL;
+    int r;
+    if (count == 0) {
+        r = asprintf(msg, "every certificate in %s issued another one of it (a cycle); "
+                     "cannot tell which is the peer's", what);
+        *hint = strdup("the file holds no end-entity certificate: put exactly one client "
+                       "certificate, followed by its intermediates");
+    } else {
+        which = list_leaves(s, idx, count < 4 ? count : 4);
+        r = asprintf(msg, "%s holds %d certificates that issued none of the others, %s%s; "
+                     "cannot tell which is the peer's", what, count,
+                     which ? which : "", count > 4 ? " and more" : "");
+        *hint = strdup("the file holds more than one end-entity certificate (or a CA "
+                       "certificate unrelated to the others): put exactly one client "
+                       "certificate, followed by its intermediates");
+    }
+    if (r < 0)
+        *msg = NULL;
+    free(which);
+    if (!*msg || !*hint) {
+        free(*msg);
+        free(*hint);
+        *msg = *hint = NULL;
+        return CERTROLE_E_NO_MEMORY;
+    }
+    return CERTROLE_E_CHAIN_ORDER;
+}
+
+certrole_code cr_chain_find_leaf(STACK_OF(X509) *certs, const char *what, int *pos,
+                                 char **msg, char **hint)
+{
+    int n = sk_X509_num(certs), count = 0, idx[4] = { -1, -1, -1, -1 };
+    *pos = 0;
+    *msg = *hint = NULL;
+    if (n <= 0)
+        return CERTROLE_E_NO_CERTIFICATE;
+    for (int i = 0; i < n; i++) {
+        if (repeated(certs, i) || issues_another(certs, i))
+            continue;
+        if (count < 4)
+            idx[count] = i;
+        count++;
+    }
+    if (count != 1)
+        return refuse(certs, idx, count, what, msg, hint);
+    *pos = idx[0] + 1;
+    if (idx[0] > 0) {
+        X509 *x = sk_X509_delete(certs, idx[0]);
+        sk_X509_unshift(certs, x); /* cannot fail: the capacity exists */
+    }
+    return CERTROLE_OK;
+}
