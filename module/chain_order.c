@@ -12,9 +12,17 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+/* Signature checks one input may cost. A sound chain needs about one per
+ * certificate (32 at most); only a file built to make every certificate
+ * name every other as its issuer needs more, and is refused rather than
+ * costing n^2 verifications with keys of the sender's choosing. */
+#define MAX_SIG_CHECKS 128
+
 /* Did a sign b? Name, key identifiers (b's AKI against a's SKI; a missing
- * one is no mismatch) and, only when both agree, the signature itself. */
-static int signed_by(X509 *a, X509 *b)
+ * one is no mismatch) and, only when both agree, the signature itself:
+ * identifiers can be copied, a signature cannot. 1 yes, 0 no, -1 when
+ * *budget is spent. */
+static int signed_by(X509 *a, X509 *b, int *budget)
 {
     if (X509_NAME_cmp(X509_get_subject_name(a), X509_get_issuer_name(b)) != 0)
         return 0;
@@ -22,6 +30,8 @@ static int signed_by(X509 *a, X509 *b)
     const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(a);
     if (aki && ski && ASN1_OCTET_STRING_cmp(aki, ski) != 0)
         return 0;
+    if (--*budget < 0)
+        return -1;
     EVP_PKEY *k = X509_get0_pubkey(a);
     int ok = k && X509_verify(b, k) == 1;
     ERR_clear_error();
@@ -37,13 +47,15 @@ static int repeated(STACK_OF(X509) *s, int i)
     return 0;
 }
 
-static int issues_another(STACK_OF(X509) *s, int i)
+/* 1 if certificate i signed another one of s, 0 if not, -1: budget spent. */
+static int issues_another(STACK_OF(X509) *s, int i, int *budget)
 {
     X509 *ci = sk_X509_value(s, i);
     for (int j = 0; j < sk_X509_num(s); j++) {
         X509 *cj = sk_X509_value(s, j);
-        if (j != i && X509_cmp(ci, cj) != 0 && signed_by(ci, cj))
-            return 1;
+        int r = j != i && X509_cmp(ci, cj) != 0 ? signed_by(ci, cj, budget) : 0;
+        if (r != 0)
+            return r;
     }
     return 0;
 }
@@ -71,7 +83,12 @@ static certrole_code refuse(STACK_OF(X509) *s, const int *idx, int count, const 
 {
     char *which = NULL;
     int r;
-    if (count == 0) {
+    if (count < 0) {
+        r = asprintf(msg, "the certificates in %s name one another as issuers more than "
+                     "%d times; refused without sorting them out", what, MAX_SIG_CHECKS);
+        *hint = strdup("put exactly one client certificate, followed by its intermediates "
+                       "(each issued by the next)");
+    } else if (count == 0) {
         r = asprintf(msg, "every certificate in %s issued another one of it (a cycle); "
                      "cannot tell which is the peer's", what);
         *hint = strdup("the file holds no end-entity certificate: put exactly one client "
@@ -101,16 +118,20 @@ certrole_code cr_chain_find_leaf(STACK_OF(X509) *certs, const char *what, int *p
                                  char **msg, char **hint)
 {
     int n = sk_X509_num(certs), count = 0, idx[4] = { -1, -1, -1, -1 };
+    int budget = MAX_SIG_CHECKS;
     *pos = 0;
     *msg = *hint = NULL;
     if (n <= 0)
         return CERTROLE_E_NO_CERTIFICATE;
-    for (int i = 0; i < n; i++) {
-        if (repeated(certs, i) || issues_another(certs, i))
-            continue;
-        if (count < 4)
-            idx[count] = i;
-        count++;
+    for (int i = 0; i < n && count >= 0; i++) {
+        int r = repeated(certs, i) ? 1 : issues_another(certs, i, &budget);
+        if (r < 0)
+            count = -1;
+        else if (r == 0) {
+            if (count < 4)
+                idx[count] = i;
+            count++;
+        }
     }
     if (count != 1)
         return refuse(certs, idx, count, what, msg, hint);

@@ -182,6 +182,20 @@ START_TEST(same_name_without_signature_is_no_issuer)
 }
 END_TEST
 
+/* Every certificate could be every other's issuer by name: sorting them
+ * out would take n*(n-1) signature checks, so it is refused early. */
+START_TEST(too_many_candidate_issuers_refused)
+{
+    certrole_ctx *ctx = open_ca_file(tu_pki("ca-file.pem"), NULL);
+    char *text = diag_cat(diag_pki("same-name.pem"), NULL, NULL);
+    certrole_result *res = verify_text(ctx, text, CERTROLE_E_CHAIN_ORDER);
+    HAS(certrole_result_message(res), "name one another as issuers more than");
+    certrole_result_free(res);
+    free(text);
+    certrole_close(ctx);
+}
+END_TEST
+
 /* In a handshake the protocol fixes the leaf: nothing is reordered. */
 START_TEST(x509_entry_keeps_the_given_leaf)
 {
@@ -408,6 +422,7 @@ static Suite *diagnostics_suite(void)
     tcase_add_test(order, two_leaves_refused_with_chain_order);
     tcase_add_test(order, cycle_refused_with_chain_order);
     tcase_add_test(order, same_name_without_signature_is_no_issuer);
+    tcase_add_test(order, too_many_candidate_issuers_refused);
     tcase_add_test(order, x509_entry_keeps_the_given_leaf);
     tcase_add_test(order, cli_verify_and_check_json);
     suite_add_tcase(s, order);

@@ -6,7 +6,8 @@
  *   alien-client  issued by alien-root, authority key id naming alien-root's issuer
  *   alien-deep    issued by alien-int, likewise
  *   cyc-a0/cyc-b0 two roots; cycle.pem: each one's key certified by the other
- *   fake-int      self-signed, named like the Acme Issuing CA, no key identifier */
+ *   fake-int      self-signed, named like the Acme Issuing CA, no key identifier
+ *   same-name.pem twelve self-signed certificates named alike, no key ids */
 #define _GNU_SOURCE
 #include "diagnostics_pki.h"
 #include <stdio.h>
@@ -54,7 +55,10 @@ static const char MKCERTS[] =
     "sign cyc-b1 '/CN=Cycle B' cyc-a0 ca.ext\n"
     "cat cyc-a1.pem cyc-b1.pem > cycle.pem\n"
     /* the issuing CA's name on another key, with no key identifier */
-    "root fake-int '/C=US/O=Acme Corp/CN=Acme Issuing CA' bare\n";
+    "root fake-int '/C=US/O=Acme Corp/CN=Acme Issuing CA' bare\n"
+    /* twelve self-signed certificates of one name, no key identifiers */
+    "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do root same$i '/CN=Same Name' bare; "
+    "cat same$i.pem >> same-name.pem; done\n";
 
 /* Removes gen's directory; outside any test, so without the helpers. */
 static void remove_dir(char *dir)
