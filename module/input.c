@@ -290,6 +290,30 @@ static int count_begin_lines(const char *s, size_t len)
     return n;
 }
 
+/* A PKCS#7 block is a bundle in itself: decoded apart (its errors name
+ * the block), its certificates appended. Returns how many. */
+static int take_pem_p7(struct dec *d, const unsigned char *body, long blen, int block)
+{
+    char what[40];
+    snprintf(what, sizeof what, "PEM block %d (PKCS#7)", block);
+    int before = sk_X509_num(d->certs);
+    struct dec sub = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL, 0, 0, NULL };
+    if (!sub.certs) {
+        fail(d, CERTROLE_E_NO_MEMORY, "", "out of memory");
+        return 0;
+    }
+    decode_p7_der(&sub, body, (size_t)blen, what);
+    if (sub.code != CERTROLE_OK)
+        fail(d, sub.code, sub.hint ? sub.hint : "", "%s", sub.msg ? sub.msg : "");
+    while (d->code == CERTROLE_OK && sk_X509_num(sub.certs) > 0)
+        add_cert(d, sk_X509_shift(sub.certs));
+    sk_X509_pop_free(sub.certs, X509_free);
+    free(sub.msg);
+    free(sub.hint);
+    d->unordered = 1;
+    return sk_X509_num(d->certs) - before;
+}
+
 static void decode_pem(struct dec *d, const char *data, size_t len)
 {
     BIO *b = BIO_new_mem_buf(data, (int)len);
@@ -340,26 +364,7 @@ static void decode_pem(struct dec *d, const char *data, size_t len)
                 certs++;
             }
         } else if (is_p7_label(name)) {
-            char what[40];
-            snprintf(what, sizeof what, "PEM block %d (PKCS#7)", block);
-            int before = sk_X509_num(d->certs);
-            /* A PKCS#7 block is a bundle in itself: decode it apart and
-             * append its leaf-first order. */
-            struct dec sub = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL, 0, 0, NULL };
-            if (!sub.certs) {
-                fail(d, CERTROLE_E_NO_MEMORY, "", "out of memory");
-            } else {
-                decode_p7_der(&sub, body, (size_t)blen, what);
-                if (sub.code != CERTROLE_OK)
-                    fail(d, sub.code, sub.hint ? sub.hint : "", "%s", sub.msg ? sub.msg : "");
-                while (d->code == CERTROLE_OK && sk_X509_num(sub.certs) > 0)
-                    add_cert(d, sk_X509_shift(sub.certs));
-                sk_X509_pop_free(sub.certs, X509_free);
-                free(sub.msg);
-                free(sub.hint);
-                certs += sk_X509_num(d->certs) - before;
-                d->unordered = 1;
-            }
+            certs += take_pem_p7(d, body, blen, block);
         } else if (!other[0]) {
             snprintf(other, sizeof other, "%s", name);
         }

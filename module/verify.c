@@ -38,9 +38,9 @@ static void take_outcome(certrole_result *r, struct cr_stack_outcome *o)
 static void add_note(certrole_result *r, const char *note)
 {
     char *m = NULL;
-    if (asprintf(&m, "%s; %s", r->message ? r->message : certrole_strerror(r->code),
+    if (note && asprintf(&m, "%s; %s", r->message ? r->message : certrole_strerror(r->code),
                  note) < 0)
-        return; /* no memory: the decision and its own message stand */
+        return; /* none, or no memory: the decision and its own message stand */
     free(r->message);
     r->message = m;
 }
@@ -188,8 +188,7 @@ store:
             cr_cache_put(cfg->cache, &key, r, until, now);
     }
 finish:
-    if (input_code == CERTROLE_OK && input_msg)
-        add_note(r, input_msg);
+    add_note(r, input_code == CERTROLE_OK ? input_msg : NULL);
     audit(ctx, r);
     free(idmsg);
     free(idhint);
