@@ -38,7 +38,7 @@ static void take_outcome(certrole_result *r, struct cr_stack_outcome *o)
 static void add_note(certrole_result *r, const char *note)
 {
     char *m = NULL;
-    if (note && asprintf(&m, "%s; %s", r->message ? r->message : certrole_strerror(r->code),
+    if (!note || asprintf(&m, "%s; %s", r->message ? r->message : certrole_strerror(r->code),
                  note) < 0)
         return; /* none, or no memory: the decision and its own message stand */
     free(r->message);
