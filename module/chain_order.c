@@ -60,16 +60,17 @@ static int issues_another(STACK_OF(X509) *s, int i, int *budget)
     return 0;
 }
 
-/* "certificates 1 (CN=a) and 3 (CN=b)" for the refusal message. */
-static char *list_leaves(STACK_OF(X509) *s, const int *idx, int n)
+/* "certificates 1 (CN=a) and 3 (CN=b)" for the refusal message; with
+ * 'more', "certificates 1 (..), 2 (..), 3 (..), 4 (..) and more". */
+static char *list_leaves(STACK_OF(X509) *s, const int *idx, int n, int more)
 {
-    char *out = strdup(n > 1 ? "certificates " : "certificate ");
+    char *out = strdup("certificates ");
     for (int k = 0; k < n && out; k++) {
         char *dn = cr_diag_dn(X509_get_subject_name(sk_X509_value(s, idx[k])));
         char *next = NULL;
-        if (asprintf(&next, "%s%s%d (%s)", out,
-                     k == 0 ? "" : k == n - 1 ? " and " : ", ", idx[k] + 1,
-                     dn ? dn : "?") < 0)
+        if (asprintf(&next, "%s%s%d (%s)%s", out,
+                     k == 0 ? "" : k == n - 1 && !more ? " and " : ", ", idx[k] + 1,
+                     dn ? dn : "?", more && k == n - 1 ? " and more" : "") < 0)
             next = NULL;
         free(dn);
         free(out);
@@ -89,15 +90,14 @@ static certrole_code refuse(STACK_OF(X509) *s, const int *idx, int count, const 
         *hint = strdup("put exactly one client certificate, followed by its intermediates "
                        "(each issued by the next)");
     } else if (count == 0) {
-        r = asprintf(msg, "every certificate in %s issued another one of it (a cycle); "
+        r = asprintf(msg, "every certificate in %s issued another one in it (a cycle); "
                      "cannot tell which is the peer's", what);
         *hint = strdup("the file holds no end-entity certificate: put exactly one client "
                        "certificate, followed by its intermediates");
     } else {
-        which = list_leaves(s, idx, count < 4 ? count : 4);
-        r = asprintf(msg, "%s holds %d certificates that issued none of the others, %s%s; "
-                     "cannot tell which is the peer's", what, count,
-                     which ? which : "", count > 4 ? " and more" : "");
+        which = list_leaves(s, idx, count < 4 ? count : 4, count > 4);
+        r = asprintf(msg, "%s holds %d certificates that issued none of the others, %s; "
+                     "cannot tell which is the peer's", what, count, which ? which : "");
         *hint = strdup("the file holds more than one end-entity certificate (or a CA "
                        "certificate unrelated to the others): put exactly one client "
                        "certificate, followed by its intermediates");
