@@ -223,6 +223,12 @@ START_TEST(cli_verify_and_check_json)
     HAS(out, NOTE_2_OF_2);
     free(out);
     free(a);
+    a = tu_strf("verify --ca-file '%s' '%s'", tu_pki("ca-file.pem"), diag_pki("rev.pem"));
+    ck_assert_int_eq(run_cli(&out, a), 0);
+    HAS(out, "OK: certificate chain is valid");
+    HAS(out, NOTE_2_OF_2);
+    free(out);
+    free(a);
     char *two = diag_cat(tu_pki("client.pem"), tu_pki("norole.pem"), tu_pki("int-ca.pem"));
     tu_write_file(diag_pki("two.pem"), two);
     a = tu_strf("verify --ca-file '%s' --json '%s'", tu_pki("ca-file.pem"), diag_pki("two.pem"));
