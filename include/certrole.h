@@ -65,12 +65,14 @@ typedef enum certrole_code {
     CERTROLE_E_NO_MEMORY            = 21, /* "no_memory" */
     CERTROLE_E_IO                   = 22, /* "io_error": a file could not be read */
     CERTROLE_E_INTERNAL             = 23, /* "internal_error" */
-    CERTROLE_E_REALM_REFUSED        = 24  /* "realm_refused": a realm knows the peer and
+    CERTROLE_E_REALM_REFUSED        = 24, /* "realm_refused": a realm knows the peer and
                                              refuses it (ambiguous entry, disabled) */
+    CERTROLE_E_CHAIN_ORDER          = 25  /* "chain_order": the input holds no single
+                                             leaf (two end-entity certificates, a cycle) */
     /* New codes are appended; CERTROLE_CODE_COUNT grows. */
 } certrole_code;
 
-#define CERTROLE_CODE_COUNT 25
+#define CERTROLE_CODE_COUNT 26
 
 typedef struct certrole_ctx certrole_ctx;
 typedef struct certrole_result certrole_result;
@@ -185,15 +187,18 @@ CERTROLE_API certrole_code certrole_verify_x509(certrole_ctx *ctx, X509 *leaf,
                                                 STACK_OF(X509) *untrusted,
                                                 certrole_result **res);
 
-/* PEM text: the leaf first, then intermediates in any order. */
+/* PEM text: the leaf and its intermediates, in any order (the leaf is
+ * found as for certrole_verify_data). */
 CERTROLE_API certrole_code certrole_verify_pem(certrole_ctx *ctx,
                                                const char *pem, size_t len,
                                                certrole_result **res);
 
 /* Bytes in any supported format. 'password' is used for PKCS#12 only
- * (NULL means none). For PKCS#7 and PKCS#12 the leaf is the certificate
- * that issues no other certificate in the bundle (PKCS#12: the one
- * matching the private key, if present). */
+ * (NULL means none). The leaf is the one certificate that issued none of
+ * the others (issuer name, key identifiers and signature; in a PKCS#12
+ * file with a private key, the key's certificate). When a PEM or DER
+ * input lists it other than first, the result message says so; when no
+ * single such certificate exists the result is CERTROLE_E_CHAIN_ORDER. */
 CERTROLE_API certrole_code certrole_verify_data(certrole_ctx *ctx,
                                                 const void *data, size_t len,
                                                 certrole_format format,

@@ -35,12 +35,13 @@ static const struct { int code; const char *name; } documented[] = {
     { CERTROLE_E_IO, "io_error" },
     { CERTROLE_E_INTERNAL, "internal_error" },
     { CERTROLE_E_REALM_REFUSED, "realm_refused" },
+    { CERTROLE_E_CHAIN_ORDER, "chain_order" },
 };
 
 START_TEST(numbers_are_stable)
 {
     static const int expect[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-                                  13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24 };
+                                  13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25 };
     size_t n = sizeof documented / sizeof documented[0];
     ck_assert_uint_eq(n, CERTROLE_CODE_COUNT);
     for (size_t i = 0; i < n; i++)
@@ -64,6 +65,37 @@ START_TEST(every_code_has_name_text_and_hint)
         else
             ck_assert_msg(strlen(h) > 10, "hint for %s too short", documented[i].name);
     }
+}
+END_TEST
+
+/* Every code is in the README's table ("| N | `name` |"); every code a
+ * verification can report is in the man page's code table (a line
+ * starting "name<TAB>"); load and API failures end the command with
+ * status 2 instead. */
+static int reported_by_verify(int code)
+{
+    return code != CERTROLE_E_POLICY_ERROR && code != CERTROLE_E_INVALID_ARGUMENT &&
+           code != CERTROLE_E_NO_MEMORY && code != CERTROLE_E_IO &&
+           code != CERTROLE_E_INTERNAL;
+}
+
+START_TEST(every_code_is_documented)
+{
+    char *readme = tu_read_file(tu_src("README.md"), NULL);
+    char *man = tu_read_file(tu_src("doc/certrole.1"), NULL);
+    ck_assert_ptr_nonnull(readme);
+    ck_assert_ptr_nonnull(man);
+    for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++) {
+        char *row = tu_strf("| %d | `%s` |", documented[i].code, documented[i].name);
+        char *line = tu_strf("\n%s\t", documented[i].name);
+        ck_assert_msg(strstr(readme, row), "README.md lacks %s", row);
+        ck_assert_msg(!reported_by_verify(documented[i].code) || strstr(man, line),
+                      "doc/certrole.1 lacks code %s", documented[i].name);
+        free(row);
+        free(line);
+    }
+    free(readme);
+    free(man);
 }
 END_TEST
 
@@ -183,6 +215,7 @@ static Suite *errors_suite(void)
     TCase *tc = tcase_create("codes");
     tcase_add_test(tc, numbers_are_stable);
     tcase_add_test(tc, every_code_has_name_text_and_hint);
+    tcase_add_test(tc, every_code_is_documented);
     tcase_add_test(tc, names_round_trip);
     tcase_add_test(tc, names_and_texts_are_distinct);
     tcase_add_test(tc, unknown_codes);

@@ -87,6 +87,9 @@ static const struct code_text codes[CERTROLE_CODE_COUNT] = {
     [CERTROLE_E_REALM_REFUSED] = { "realm_refused",
         "a realm refused this identity",
         "the realm knows this identity but refuses it (disabled or ambiguous entry); fix the realm entry" },
+    [CERTROLE_E_CHAIN_ORDER] = { "chain_order",
+        "the certificates given hold no single leaf",
+        "the file holds more than one end-entity certificate (or certificates that issue each other): put exactly one client certificate, followed by its intermediates" },
 };
 
 static const struct code_text *lookup(certrole_code code)

@@ -124,8 +124,8 @@ void cr_cli_print_result(FILE *out, const certrole_result *res)
 {
     certrole_code code = certrole_result_code(res);
     const char *hint = certrole_result_hint(res);
-    if (code == CERTROLE_OK)
-        fprintf(out, "OK: certificate chain is valid\n");
+    if (code == CERTROLE_OK)   /* the message: it may carry a note on the input */
+        fprintf(out, "OK: %s\n", certrole_result_message(res));
     else
         fprintf(out, "NOT VALID (%s): %s\n", certrole_code_name(code),
                 certrole_result_message(res));

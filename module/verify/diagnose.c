@@ -231,11 +231,7 @@ certrole_code cr_diagnose(const struct cr_diag_in *in, char **msg, char **hint)
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        code = CERTROLE_E_UNTRUSTED_ISSUER;
-        *msg = fmt("issuer not found: %s, the issuer of the %s (%s), was neither sent "
-                   "by the peer nor is it a trusted CA", IDN, what, DN);
-        *hint = fmt("the peer must send the intermediate certificate %s, or trust this CA "
-                    "(add it to ca-file)", IDN);
+        code = cr_diag_missing_issuer(in, what, DN, IDN, msg, hint);
         break;
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         code = CERTROLE_E_SELF_SIGNED_UNTRUSTED;
@@ -244,10 +240,7 @@ certrole_code cr_diagnose(const struct cr_diag_in *in, char **msg, char **hint)
                        "certificate to ca-file if you mean to trust it");
         break;
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        code = CERTROLE_E_SELF_SIGNED_UNTRUSTED;
-        *msg = fmt("the chain ends in a self-signed root that is not trusted (%s)", DN);
-        *hint = fmt("add the root %s to ca-file if you trust it, or use a certificate "
-                    "from a trusted CA", DN);
+        code = cr_diag_untrusted_root(in, DN, msg, hint);
         break;
     case X509_V_ERR_CERT_HAS_EXPIRED:
         code = CERTROLE_E_EXPIRED;

@@ -14,10 +14,25 @@ struct cr_diag_in {
     STACK_OF(X509_CRL) *crls;     /* CRLs of the trust profile, may be NULL */
     int max_depth;                /* configured depth limit, -1 default */
     int purpose;                  /* X509_PURPOSE_* or 0 */
+    X509_STORE_CTX *sctx;         /* the failed verification, to look certificates
+                                     up in the trust profile and the peer's chain;
+                                     may be NULL */
+    int anchors_from_dir;         /* the profile reads a ca-dir: its CAs cannot
+                                     all be listed */
 };
 
 /* Returns the code; *msg and *hint are malloc'd (NULL only on no memory). */
 certrole_code cr_diagnose(const struct cr_diag_in *in, char **msg, char **hint);
+
+/* The issuer of in->cert is missing (diagnose_issuer.c): what is known
+ * about it, and a hint true for the case. Returns UNTRUSTED_ISSUER. */
+certrole_code cr_diag_missing_issuer(const struct cr_diag_in *in, const char *what,
+                                     const char *dn, const char *idn, char **msg,
+                                     char **hint);
+/* in->cert is a self-signed root the profile does not trust; says when
+ * the profile trusts another key under that name. SELF_SIGNED_UNTRUSTED. */
+certrole_code cr_diag_untrusted_root(const struct cr_diag_in *in, const char *dn,
+                                     char **msg, char **hint);
 
 /* Canonical DN of a name for messages (never fails: falls back to
  * OpenSSL's RFC 2253 printer). malloc'd; NULL only on no memory. */

@@ -14,6 +14,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include "chain_order.h"
 #include "input.h"
 #include "verify.h"
 
@@ -34,6 +35,9 @@ struct dec {
     certrole_code code;
     char *msg, *hint;
     int anchors;            /* a trust anchor file: no leaf, larger limits */
+    int leaf_known;         /* certs[0] is the leaf (the key's, in a .p12) */
+    int unordered;          /* a PKCS#7 or PKCS#12 set: its order means nothing */
+    const char *what;       /* the input, for chain_order messages */
 };
 
 static void fail(struct dec *d, certrole_code code, const char *hint, const char *fmt, ...)
@@ -157,48 +161,6 @@ static void decode_der_certs(struct dec *d, const unsigned char *p, size_t len)
     }
 }
 
-/* ----- bundles: which certificate is the peer's ----------------------- */
-
-static int issues_another(STACK_OF(X509) *s, int i)
-{
-    X509 *ci = sk_X509_value(s, i);
-    for (int j = 0; j < sk_X509_num(s); j++)
-        if (j != i && X509_cmp(ci, sk_X509_value(s, j)) != 0 &&
-            X509_check_issued(ci, sk_X509_value(s, j)) == X509_V_OK)
-            return 1;
-    return 0;
-}
-
-/* The leaf of a bundle is the one certificate that issues no other. */
-static void pick_leaf(struct dec *d, const char *what)
-{
-    int n = sk_X509_num(d->certs), leaf = -1, count = 0;
-    if (n > 0 && d->anchors)
-        return;   /* every certificate of an anchor file is an anchor */
-    if (n == 0) {
-        fail(d, CERTROLE_E_NO_CERTIFICATE, HINT_EMPTY, "%s holds no certificate", what);
-        return;
-    }
-    for (int i = 0; i < n; i++) {
-        if (!issues_another(d->certs, i)) {
-            if (leaf < 0)
-                leaf = i;
-            count++;
-        }
-    }
-    if (count != 1) {
-        fail(d, CERTROLE_E_BAD_ENCODING,
-             "put exactly one client certificate and its intermediates in the bundle",
-             "%s holds %d certificates that issue no other one; cannot tell which is the peer's",
-             what, count);
-        return;
-    }
-    if (leaf > 0) {
-        X509 *x = sk_X509_delete(d->certs, leaf);
-        sk_X509_unshift(d->certs, x); /* cannot fail: capacity exists */
-    }
-}
-
 static void take_p7(struct dec *d, PKCS7 *p7, const char *what)
 {
     STACK_OF(X509) *in = NULL;
@@ -219,7 +181,8 @@ static void take_p7(struct dec *d, PKCS7 *p7, const char *what)
             return;
         }
     }
-    pick_leaf(d, what);
+    d->unordered = 1;
+    d->what = "the PKCS#7 bundle";
 }
 
 static void decode_p7_der(struct dec *d, const unsigned char *p, size_t len, const char *what)
@@ -297,8 +260,9 @@ static void decode_p12(struct dec *d, const unsigned char *p, size_t len, const 
     while (d->code == CERTROLE_OK && ca && sk_X509_num(ca) > 0)
         add_cert(d, sk_X509_shift(ca));
     sk_X509_pop_free(ca, X509_free);
-    if (d->code == CERTROLE_OK && !have_leaf) /* no key: find the leaf by issuance */
-        pick_leaf(d, "PKCS#12 file");
+    d->leaf_known = have_leaf;  /* else no key: found by issuance */
+    d->unordered = 1;
+    d->what = "the PKCS#12 file";
 out:
     PKCS12_free(p12);
 }
@@ -326,6 +290,30 @@ static int count_begin_lines(const char *s, size_t len)
         if ((i == 0 || s[i - 1] == '\n') && !memcmp(s + i, "-----BEGIN", 10))
             n++;
     return n;
+}
+
+/* A PKCS#7 block is a bundle in itself: decoded apart (its errors name
+ * the block), its certificates appended. Returns how many. */
+static int take_pem_p7(struct dec *d, const unsigned char *body, long blen, int block)
+{
+    char what[40];
+    snprintf(what, sizeof what, "PEM block %d (PKCS#7)", block);
+    int before = sk_X509_num(d->certs);
+    struct dec sub = { .certs = sk_X509_new_null(), .code = CERTROLE_OK, .anchors = d->anchors };
+    if (!sub.certs) {
+        fail(d, CERTROLE_E_NO_MEMORY, "", "out of memory");
+        return 0;
+    }
+    decode_p7_der(&sub, body, (size_t)blen, what);
+    if (sub.code != CERTROLE_OK)
+        fail(d, sub.code, sub.hint ? sub.hint : "", "%s", sub.msg ? sub.msg : "");
+    while (d->code == CERTROLE_OK && sk_X509_num(sub.certs) > 0)
+        add_cert(d, sk_X509_shift(sub.certs));
+    sk_X509_pop_free(sub.certs, X509_free);
+    free(sub.msg);
+    free(sub.hint);
+    d->unordered = 1;
+    return sk_X509_num(d->certs) - before;
 }
 
 static void decode_pem(struct dec *d, const char *data, size_t len)
@@ -378,25 +366,7 @@ static void decode_pem(struct dec *d, const char *data, size_t len)
                 certs++;
             }
         } else if (is_p7_label(name)) {
-            char what[40];
-            snprintf(what, sizeof what, "PEM block %d (PKCS#7)", block);
-            int before = sk_X509_num(d->certs);
-            /* A PKCS#7 block is a bundle in itself: decode it apart and
-             * append its leaf-first order. */
-            struct dec sub = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL, d->anchors };
-            if (!sub.certs) {
-                fail(d, CERTROLE_E_NO_MEMORY, "", "out of memory");
-            } else {
-                decode_p7_der(&sub, body, (size_t)blen, what);
-                if (sub.code != CERTROLE_OK)
-                    fail(d, sub.code, sub.hint ? sub.hint : "", "%s", sub.msg ? sub.msg : "");
-                while (d->code == CERTROLE_OK && sk_X509_num(sub.certs) > 0)
-                    add_cert(d, sk_X509_shift(sub.certs));
-                sk_X509_pop_free(sub.certs, X509_free);
-                free(sub.msg);
-                free(sub.hint);
-                certs += sk_X509_num(d->certs) - before;
-            }
+            certs += take_pem_p7(d, body, blen, block);
         } else if (!other[0]) {
             snprintf(other, sizeof other, "%s", name);
         }
@@ -481,6 +451,7 @@ static void decode(struct dec *d, const unsigned char *p, size_t len, certrole_f
         return;
     }
     int armoured = has_pem_armour((const char *)p, len);
+    d->what = armoured ? "the PEM input" : "the DER input";
     switch (format) {
     case CERTROLE_FORMAT_AUTO:
         if (armoured) {
@@ -542,19 +513,32 @@ certrole_code cr_input_decode(const void *data, size_t len, certrole_format form
     *leaf = NULL;
     *untrusted = NULL;
     *msg = *hint = NULL;
-    struct dec d = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL, 0 };
+    struct dec d = { .certs = sk_X509_new_null(), .code = CERTROLE_OK };
     if (!d.certs)
         return CERTROLE_E_NO_MEMORY;
     if (!data && len > 0)
         fail(&d, CERTROLE_E_INVALID_ARGUMENT, "", "no input buffer");
     else
         decode(&d, data ? data : "", len, format, password);
+    int pos = 1;
+    if (d.code == CERTROLE_OK && !d.leaf_known)
+        d.code = cr_chain_find_leaf(d.certs, d.what ? d.what : "the input", &pos,
+                                    &d.msg, &d.hint);
     ERR_clear_error(); /* leave no decoding noise in the thread's queue */
     if (d.code != CERTROLE_OK) {
         sk_X509_pop_free(d.certs, X509_free);
         *msg = d.msg;
         *hint = d.hint;
         return d.code;
+    }
+    /* Only a list has an order: a PKCS#7 or PKCS#12 set has none to get
+     * wrong. The note goes into the result message. */
+    if (pos > 1 && !d.unordered &&
+        asprintf(msg, "the file lists the chain out of order (leaf is certificate %d of %d); "
+                 "it was verified in the right order", pos, sk_X509_num(d.certs)) < 0) {
+        sk_X509_pop_free(d.certs, X509_free);
+        *msg = NULL;
+        return CERTROLE_E_NO_MEMORY;
     }
     *leaf = sk_X509_shift(d.certs);
     *untrusted = d.certs;
@@ -566,7 +550,7 @@ certrole_code cr_input_decode_anchors(const void *data, size_t len, STACK_OF(X50
 {
     *certs = NULL;
     *msg = NULL;
-    struct dec d = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL, 1 };
+    struct dec d = { .certs = sk_X509_new_null(), .code = CERTROLE_OK, .anchors = 1 };
     if (!d.certs)
         return CERTROLE_E_NO_MEMORY;
     decode(&d, data ? data : "", data ? len : 0, CERTROLE_FORMAT_AUTO, NULL);

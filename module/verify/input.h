@@ -12,11 +12,15 @@
 #define CR_INPUT_MAX_BYTES (1024u * 1024u)
 #define CR_INPUT_MAX_CERTS 32
 
-/* Decodes data. On CERTROLE_OK *leaf is a new reference and *untrusted a
- * new stack (possibly empty) of the other certificates, both owned by the
- * caller. On failure both are NULL and *msg / *hint (malloc'd, caller
- * frees) say what is wrong with the input and what to do; the code is
- * NO_CERTIFICATE, BAD_ENCODING, BAD_PASSWORD or NO_MEMORY.
+/* Decodes data. The leaf is the one certificate that issued none of the
+ * others, wherever the input lists it (chain_order.h); in a PKCS#12 file
+ * with a key, the key's certificate. On CERTROLE_OK *leaf is a new
+ * reference and *untrusted a new stack (possibly empty) of the other
+ * certificates, both owned by the caller, and *msg is NULL or a note for
+ * the result message (the input listed the leaf other than first).
+ * On failure both are NULL and *msg / *hint (malloc'd, caller frees) say
+ * what is wrong with the input and what to do; the code is
+ * NO_CERTIFICATE, BAD_ENCODING, BAD_PASSWORD, CHAIN_ORDER or NO_MEMORY.
  * 'password' is used for PKCS#12 only (NULL: try none and ""). */
 certrole_code cr_input_decode(const void *data, size_t len, certrole_format format,
                               const char *password, X509 **leaf,

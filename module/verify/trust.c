@@ -19,6 +19,7 @@ struct cr_trust {
     STACK_OF(X509_CRL) *crls;     /* loaded CRLs: nextUpdate, diagnostics */
     char **files;                 /* NULL-terminated: files read */
     int depth, purpose, strict;
+    int has_dir;                  /* ca-dir: anchors are looked up, not listed */
     time_t crl_next_update;
     struct { const char *key; char *msg; } warn[2];   /* cr_trust_warning */
     size_t nwarn;
@@ -259,6 +260,7 @@ certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **ou
     t->depth = o->depth;
     t->purpose = o->purpose;
     t->strict = o->strict;
+    t->has_dir = o->ca_dir != NULL;
     if (!(t->store = X509_STORE_new()) || !(t->crls = sk_X509_CRL_new_null()) ||
         !(t->files = calloc(1, sizeof *t->files)))
         goto fail;
@@ -414,6 +416,8 @@ certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
             .crls = t->crls,
             .max_depth = t->depth,
             .purpose = t->purpose,
+            .sctx = sctx,
+            .anchors_from_dir = t->has_dir,
         };
         if (ok < 0 && in.x509_error == X509_V_OK)
             in.x509_error = X509_V_ERR_UNSPECIFIED;

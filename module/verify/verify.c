@@ -34,6 +34,17 @@ static void take_outcome(certrole_result *r, struct cr_stack_outcome *o)
     o->n_roles = 0;
 }
 
+/* "<message>; <note>", keeping the code and hint. */
+static void add_note(certrole_result *r, const char *note)
+{
+    char *m = NULL;
+    if (!note || asprintf(&m, "%s; %s", r->message ? r->message : certrole_strerror(r->code),
+                 note) < 0)
+        return; /* none, or no memory: the decision and its own message stand */
+    free(r->message);
+    r->message = m;
+}
+
 /* Upper bound of a cached denial, seconds (option deny-ttl is clamped). */
 #define CR_MAX_DENY_TTL 60
 
@@ -104,7 +115,7 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         cr_ctx_leave(&rd);
         return CERTROLE_E_INTERNAL;
     }
-    if (input_code == CERTROLE_OK && leaf && cfg->cache) {
+    if (input_code == CERTROLE_OK && leaf && cfg->cache && !input_msg) {
         now = time(NULL);
         use_cache = cr_cache_usable(cfg->cache, now, config_changed, cfg, &went_stale);
         /* A hit is shared and immutable: nothing below may write to it. */
@@ -177,6 +188,7 @@ store:
             cr_cache_put(cfg->cache, &key, r, until, now);
     }
 finish:
+    add_note(r, input_code == CERTROLE_OK ? input_msg : NULL);
     audit(ctx, r);
     free(idmsg);
     free(idhint);
