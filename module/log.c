@@ -110,6 +110,24 @@ static char *put_escaped(char *o, const char *v, size_t n)
     }
 }
 
+char *cr_log_quote(const char *s, size_t max)
+{
+    size_t n = strlen(s), cut = n > max;
+    if (cut)
+        n = max;
+    char *out = malloc(escaped_len(s, n) + 6);
+    if (!out)
+        return NULL;
+    char *o = out;
+    *o++ = '"';
+    o = put_escaped(o, s, n);
+    *o++ = '"';
+    if (cut)
+        o = put(o, "...", 3);
+    *o = '\0';
+    return out;
+}
+
 /* One field of the line: ' key="value"' (or ' key=-' for NULL); value is
  * up to two parts joined by a space (the resource "METHOD PATH"). */
 struct field {

@@ -18,6 +18,11 @@ void cr_log_write(const struct cr_log *l, certrole_log_level level,
 /* Adapter with the realm env's signature (log_ctx is a struct cr_log *). */
 void cr_log_line(void *log_ctx, certrole_log_level level, const char *line);
 
+/* s between double quotes, escaped as in the audit line, cut after max
+ * bytes of s (then "..." follows the closing quote). malloc'd; NULL on
+ * no memory. For hostile values in other log lines. */
+char *cr_log_quote(const char *s, size_t max);
+
 /* Writes the audit line for res (at CERTROLE_LOG_NOTICE) unless the
  * result's configuration has 'option audit=no'. code is the decision's
  * code (for certrole_authorize it may differ from the result's);

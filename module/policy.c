@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "policy.h"
 #include "policy_lex.h"
+#include "role_name.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -243,12 +244,20 @@ static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
                  "require: path prefix '%s' must start with '/'", rest[1].text);
             goto out;
         }
-        for (size_t i = 2; i < nrest; i++)
-            if (!*rest[i].text) {
-                fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
-                     "require: empty role name");
+        for (size_t i = 2; i < nrest; i++) {
+            /* The realms' one rule (role_name.h), or '*': "r,s" would
+             * otherwise be one role no realm can ever hand out. */
+            const char *r = rest[i].text;
+            size_t len = strlen(r), at = cr_role_name_bad_at(r, len);
+            if (len == 0 || (at < len && strcmp(r, "*") != 0)) {
+                fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col, "%s%s%s",
+                     len == 0 ? "require: empty role name" : "require: role name '", len ? r : "",
+                     len == 0 ? "" : r[at] == ',' ? "' contains ','; list roles as separate "
+                                                    "words (require GET /a r s)"
+                     : "' has a character outside " CR_ROLE_NAME_CHARS);
                 goto out;
             }
+        }
     } else if (strcmp(kw, "option") == 0) {
         kind = CR_DIR_OPTION;
         if (nrest == 0) {

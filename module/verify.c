@@ -162,7 +162,7 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     }
     struct cr_stack_outcome o;
     memset(&o, 0, sizeof o);
-    certrole_code src = cfg->stack ? cr_stack_run(cfg->stack, &r->id, &o) : CERTROLE_OK;
+    certrole_code src = cfg->stack ? cr_stack_run(cfg->stack, &r->id, &ctx->log, &o) : CERTROLE_OK;
     take_outcome(r, &o);
     if (src == CERTROLE_OK)
         cr_result_set(r, CERTROLE_OK, "certificate chain is valid and the peer is known", "");
