@@ -184,11 +184,13 @@ void cr_log_audit(const struct cr_log *l, const certrole_result *res,
 {
     if (!res || (res->cfg && !res->cfg->audit))
         return;
-    struct field f[5];
+    struct field f[6];
     size_t nf = 0;
     field_set(&f[nf++], "subject", res->id.subject, NULL);
     field_set(&f[nf++], "user", res->user, NULL);
     field_set(&f[nf++], "realm", res->realm, NULL);
+    if (res->peer)
+        field_set(&f[nf++], "peer", res->peer, NULL);
     if (method || path)
         field_set(&f[nf++], "resource", method ? method : "*", path ? path : "/");
     if (code != CERTROLE_OK)

@@ -1,7 +1,8 @@
 /* Log sink of a context: a callback or syslog. Also formats the one
  * audit line per decision:
  *   decision=deny code=forbidden subject="CN=..." user=alice realm=file
- *   resource="GET /InvoiceService/list" message="..."
+ *   sha256=... peer="192.0.2.7" resource="GET /InvoiceService/list" message="..."
+ * (peer only when the integration gave one, certrole_result_set_peer)
  * Values that could carry hostile bytes are quoted, with '"', '\' and
  * control characters escaped, so one decision is always one line. */
 #ifndef CR_LOG_H

@@ -139,6 +139,7 @@ static void destroy(certrole_result *r)
     for (size_t i = 0; i < r->n_roles; i++)
         free(r->roles[i]);
     free(r->roles);
+    free(r->peer);
     free(r);
 }
 
@@ -169,10 +170,46 @@ void cr_result_release(certrole_result *s)
     }
 }
 
+certrole_result *cr_result_view(certrole_result *s)
+{
+    certrole_result *v = malloc(sizeof *v);
+    if (!v)
+        return NULL;
+    memcpy(v, s, sizeof *v);    /* borrowed pointers; s is immutable */
+    v->shared = 0;
+    atomic_init(&v->refs, 0);
+    v->peer = NULL;
+    v->base = s;
+    return v;
+}
+
+certrole_code certrole_result_set_peer(certrole_result *r, const char *addr)
+{
+    if (!r || r->shared)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    char *p = NULL;
+    if (addr && !(p = strdup(addr)))
+        return CERTROLE_E_NO_MEMORY;
+    free(r->peer);
+    r->peer = p;
+    return CERTROLE_OK;
+}
+
+const char *certrole_result_peer(const certrole_result *r)
+{
+    return r ? r->peer : NULL;
+}
+
 void certrole_result_free(certrole_result *r)
 {
     if (!r)
         return;
+    if (r->base) {              /* a view: its fields are the base's */
+        free(r->peer);
+        cr_result_release(r->base);
+        free(r);
+        return;
+    }
     if (r->shared) {
         cr_result_release(r);    /* the last one gives back the cfg */
         return;

@@ -111,9 +111,16 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         if (use_cache && cr_cache_key_init(&key, leaf, untrusted) == 0 &&
             (r = cr_cache_get(cfg->cache, &key, now)) != NULL) {
             cr_ctx_leave(&rd);
-            audit(ctx, r);
-            *res = r;
-            return r->code;
+            /* The caller gets its own view, so per-caller fields (the
+             * peer's address) never reach the shared result. */
+            certrole_result *view = cr_result_view(r);
+            if (!view) {
+                cr_result_release(r);
+                return CERTROLE_E_NO_MEMORY;
+            }
+            audit(ctx, view);
+            *res = view;
+            return view->code;
         }
     }
     cr_config_ref(cfg);
