@@ -91,6 +91,21 @@ static char *build_policy(const struct vopts *o)
 
 #define USAGE(...) cr_cli_fail(o->json, "verify", CERTROLE_E_INVALID_ARGUMENT, __VA_ARGS__)
 
+/* --trust KEY=VALUE: the key a plain word; the policy parser decides
+ * whether it is a known trust option. */
+static int add_trust_opt(struct vopts *o, const char *arg)
+{
+    size_t k = strcspn(arg, "=");
+    if (o->n_extra == MAX_TRUST_OPTS || k == 0 || k >= 64 || !arg[k] ||
+        strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789-") != k) {
+        USAGE("--trust wants KEY=VALUE (a trust option of certrole-policy(5)), at most %d",
+              MAX_TRUST_OPTS);
+        return -1;
+    }
+    o->extra[o->n_extra++] = arg;
+    return 0;
+}
+
 /* 0 to go on, 1 for --help, else the usage error was reported (-1). */
 static int parse_args(int argc, char **argv, struct vopts *o)
 {
@@ -153,17 +168,10 @@ static int parse_args(int argc, char **argv, struct vopts *o)
             }
             break;
         case 't': o->time = optarg; break;
-        case 'T': {
-            size_t k = strcspn(optarg, "=");
-            if (o->n_extra == MAX_TRUST_OPTS || k == 0 || k >= 64 || !optarg[k] ||
-                strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-") != k) {
-                USAGE("--trust wants KEY=VALUE (a trust option of certrole-policy(5)), "
-                      "at most %d", MAX_TRUST_OPTS);
+        case 'T':
+            if (add_trust_opt(o, optarg) < 0)
                 return -1;
-            }
-            o->extra[o->n_extra++] = optarg;
             break;
-        }
         case 'j': o->json = 1; break;
         case 'h': return 1;
         default: cr_cli_bad_option(o->json, "verify", c, argv); return -1;
