@@ -172,13 +172,24 @@ void cr_result_release(certrole_result *s)
 
 certrole_result *cr_result_view(certrole_result *s)
 {
-    certrole_result *v = malloc(sizeof *v);
+    certrole_result *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
-    memcpy(v, s, sizeof *v);    /* borrowed pointers; s is immutable */
-    v->shared = 0;
+    /* Borrowed pointers (s is immutable); field by field, so s->refs,
+     * which other threads change, is never read here. */
+    v->code = s->code;
+    v->message = s->message;
+    v->hint = s->hint;
+    v->id = s->id;
+    v->have_id = s->have_id;
+    v->depth = s->depth;
+    v->user = s->user;
+    v->realm = s->realm;
+    v->roles = s->roles;
+    v->n_roles = s->n_roles;
+    v->cached = s->cached;
+    v->cfg = s->cfg;
     atomic_init(&v->refs, 0);
-    v->peer = NULL;
     v->base = s;
     return v;
 }
