@@ -315,6 +315,22 @@ CERTROLE_API char *certrole_result_json(const certrole_result *res);
 
 CERTROLE_API void certrole_result_free(certrole_result *res);
 
+/* Records the network address of the peer res is about, as the server
+ * saw it ("192.0.2.7", "2001:db8::1", "unix:/run/app.sock"), for the
+ * audit: every later audit line of res (certrole_authorize's) carries it
+ * as peer="..." with '"', '\' and control bytes escaped. The verification's
+ * own audit line is written before res exists, so it has none. addr is
+ * copied; NULL clears it. The address is the caller's and is never cached:
+ * each result of certrole_verify_* starts without one, cache hits
+ * included. Returns CERTROLE_OK, CERTROLE_E_NO_MEMORY, or
+ * CERTROLE_E_INVALID_ARGUMENT (res NULL). Not safe against concurrent calls
+ * on the same res: set it before res is shared between threads. */
+CERTROLE_API certrole_code certrole_result_set_peer(certrole_result *res,
+                                                    const char *addr);
+/* The address certrole_result_set_peer recorded, or NULL. Borrowed: valid
+ * until the next set_peer or certrole_result_free on res. */
+CERTROLE_API const char *certrole_result_peer(const certrole_result *res);
+
 /* ----- distinguished names --------------------------------------------- */
 
 /* Parses a DN in RFC 4514, RFC 2253, legacy LDAPv2 ("CN=a, O=b") or

@@ -166,6 +166,35 @@ START_TEST(filter_injection_through_certificate_fields_finds_nothing)
 }
 END_TEST
 
+/* A search continuation reference is never followed, so the referenced
+ * partition could hold a second match (or the only one). */
+START_TEST(a_referral_beside_the_entry_is_not_taken_as_found)
+{
+    char *u = lh_uri();
+    void *st = lh_realm(u, "base=ou=people,dc=edge,dc=example", BY_SUBJECT, "role-attr=none", NULL);
+    lh_expect_found(st, tu_pki("client.pem"), "crm");           /* no referral there */
+    lh_ops->close(st);
+
+    st = lh_realm(u, "base=ou=referred,dc=edge,dc=example", BY_SUBJECT, "role-attr=none", NULL);
+    struct lh_result r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_UNAVAILABLE);
+    ASSERT_MSG_HAS(r, "the search under ou=referred,dc=edge,dc=example returned a referral to "
+                      "ldap://127.0.0.1:9/ou=people,dc=other,dc=example");
+    ASSERT_MSG_HAS(r, "which is not followed");
+    lh_result_free(&r);
+    lh_ops->close(st);
+
+    /* Nothing here but a referral: not "not found" either. */
+    st = lh_realm(u, "base=ou=onlyref,dc=edge,dc=example", BY_SUBJECT, "role-attr=none", NULL);
+    r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_UNAVAILABLE);
+    ASSERT_MSG_HAS(r, "returned a referral");
+    lh_result_free(&r);
+    lh_ops->close(st);
+    free(u);
+}
+END_TEST
+
 static Suite *ldap_entry_suite(void)
 {
     Suite *s = suite_create("ldap realm: entry");
@@ -175,6 +204,7 @@ static Suite *ldap_entry_suite(void)
     tcase_add_test(tc_entry, filter_placeholders_serial_issuer_fingerprint);
     tcase_add_test(tc_entry, certificate_map_matches_the_exact_certificate);
     tcase_add_test(tc_entry, filter_injection_through_certificate_fields_finds_nothing);
+    tcase_add_test(tc_entry, a_referral_beside_the_entry_is_not_taken_as_found);
     suite_add_tcase(s, tc_entry);
     return s;
 }

@@ -133,6 +133,37 @@ START_TEST(optional_realm_down_is_ignored_required_fails_closed)
 }
 END_TEST
 
+struct warnings { char buf[4096]; };
+
+static void collect_warnings(void *ud, certrole_log_level level, const char *line)
+{
+    struct warnings *w = ud;
+    size_t used = strlen(w->buf);
+    if (level == CERTROLE_LOG_WARNING)
+        snprintf(w->buf + used, sizeof w->buf - used, "%s\n", line);
+}
+
+/* A directory group cn=x\,admin names the role "x,admin", which a
+ * comma-joined export would read as the roles x and admin: the core drops
+ * it, saying so, and keeps the group that has a plain name. */
+START_TEST(group_name_with_a_comma_is_not_a_role)
+{
+    certrole_ctx *ctx = policy_ctx("base=ou=people,dc=edge,dc=example \"" BY_SUBJECT "\" "
+                                   "role-attr=none group-base=ou=names,dc=edge,dc=example");
+    struct warnings w = { "" };
+    certrole_set_log(ctx, collect_warnings, &w);
+    certrole_result *res = verify(ctx, tu_pki("client-chain.pem"));
+    ck_assert_msg(certrole_result_allowed(res), "%s", certrole_result_message(res));
+    ck_assert_int_eq(certrole_result_role_count(res), 1);
+    ck_assert_str_eq(certrole_result_role(res, 0), "fine");
+    ck_assert(!certrole_result_has_role(res, "x,admin") && !certrole_result_has_role(res, "admin"));
+    ck_assert_msg(strstr(w.buf, "realm ldap (required ldap-test.policy:2): dropped role "
+                                "\"x,admin\": byte 2 (0x2c)"), "%s", w.buf);
+    certrole_result_free(res);
+    certrole_close(ctx);
+}
+END_TEST
+
 static Suite *ldap_policy_suite(void)
 {
     Suite *s = suite_create("ldap realm: policy");
@@ -140,6 +171,7 @@ static Suite *ldap_policy_suite(void)
     tcase_add_test(tc_policy, end_to_end_through_a_policy);
     tcase_add_test(tc_policy, end_to_end_server_down_is_realm_unavailable);
     tcase_add_test(tc_policy, optional_realm_down_is_ignored_required_fails_closed);
+    tcase_add_test(tc_policy, group_name_with_a_comma_is_not_a_role);
     suite_add_tcase(s, tc_policy);
     return s;
 }

@@ -69,12 +69,53 @@ START_TEST(group_role_names_from_another_attribute)
 }
 END_TEST
 
+#define EDGE_PEOPLE "base=ou=people,dc=edge,dc=example"
+
+/* A partial role set is never returned: not when the server's size limit
+ * cuts the group search short, not when a referral points elsewhere. */
+START_TEST(group_search_cut_short_is_unavailable)
+{
+    char *u = lh_uri();
+    void *st = lh_realm(u, EDGE_PEOPLE, BY_SUBJECT, "role-attr=none",
+                        "group-base=ou=many,dc=edge,dc=example", NULL);
+    struct lh_result r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_FOUND);
+    ck_assert_uint_eq(r.a.n_roles, 5);                       /* g1 .. g5, unlimited */
+    lh_result_free(&r);
+    lh_ops->close(st);
+
+    /* The same search for a bind DN the server limits to 3 entries. */
+    st = lh_realm(u, EDGE_PEOPLE, BY_SUBJECT, "role-attr=none",
+                  "group-base=ou=many,dc=edge,dc=example",
+                  "bind-dn=cn=limited,dc=edge,dc=example", "bind-password=limitedpw", NULL);
+    r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_UNAVAILABLE);
+    ck_assert_uint_eq(r.a.n_roles, 0);
+    ASSERT_MSG_HAS(r, "the group search under ou=many,dc=edge,dc=example hit the size limit "
+                      "after 3 entries; a partial role set is never returned");
+    lh_result_free(&r);
+    lh_ops->close(st);
+
+    st = lh_realm(u, EDGE_PEOPLE, BY_SUBJECT, "role-attr=none",
+                  "group-base=ou=refgroups,dc=edge,dc=example", NULL);
+    r = lh_look(st, tu_pki("client.pem"));
+    ASSERT_STATUS(r, CERTROLE_REALM_UNAVAILABLE);
+    ck_assert_uint_eq(r.a.n_roles, 0);
+    ASSERT_MSG_HAS(r, "the group search under ou=refgroups,dc=edge,dc=example returned a "
+                      "referral to ldap://127.0.0.1:9/ou=groups,dc=other,dc=example");
+    lh_result_free(&r);
+    lh_ops->close(st);
+    free(u);
+}
+END_TEST
+
 static Suite *ldap_roles_suite(void)
 {
     Suite *s = suite_create("ldap realm: roles");
     TCase *tc_roles = lh_tcase("roles", 1, 60);
     tcase_add_test(tc_roles, roles_from_group_searches_nested_and_mapped);
     tcase_add_test(tc_roles, group_role_names_from_another_attribute);
+    tcase_add_test(tc_roles, group_search_cut_short_is_unavailable);
     suite_add_tcase(s, tc_roles);
     return s;
 }

@@ -206,6 +206,9 @@ START_TEST(valid_dn_without_the_role_is_403)
     ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", NULL,
                          "/InvoiceService/list", NULL), 403);
     assert_auth_log(&l, "forbidden (status 403)");
+    /* the audit line names the client's address, from REMOTE_ADDR */
+    assert_auth_log(&l, "decision=deny code=forbidden");
+    assert_auth_log(&l, " peer=\"127.0.0.1\" resource=\"GET /InvoiceService/list\"");
     /* the rule also holds for other spellings of the same path */
     ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", "--path-as-is",
                          "/public/../InvoiceService/%6cist", NULL), 403);

@@ -107,6 +107,10 @@ START_TEST(other_ca_is_refused)
     char *err = file_in(&n, "error.log");
     ck_assert_msg(strstr(err, "[info]") && strstr(err, "code=untrusted_issuer status=403"),
                   "%s", err);
+    /* the audit line names the client's address */
+    ck_assert_msg(strstr(err, "certrole: decision=deny code=untrusted_issuer") &&
+                  strstr(err, " peer=\"127.0.0.1\" resource=\"GET /InvoiceService/list\""),
+                  "%s", err);
     free(err);
     ngx_stop(&n);
 }

@@ -302,7 +302,7 @@ START_TEST(good_policies)
 {
     /* Comments, quoting, continuation, include, every control, options. */
     free(put("rules.inc", "require GET /InvoiceService/list invoice-readonly  # trailing\n"
-                          "require * /admin \"admin role\" root\n"));
+                          "require * /admin \"admin-role\" root\n"));
     char *t = tu_strf("# Acme\n"
                       "trust \"ca-file=%s\" \\\n"
                       "      depth=4   # continuation\n"

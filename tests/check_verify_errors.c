@@ -278,6 +278,68 @@ START_TEST(strict_refuses_ca_as_client)
 }
 END_TEST
 
+/* A CA certificate (CA:TRUE, digitalSignature, clientAuth) issued by the
+ * Acme issuing CA, made here; its chain (leaf + issuing CA) is returned. */
+static char *make_ca_leaf(const char *dir)
+{
+    char *ext = tu_strf("%s/ext.cnf", dir), *chain = tu_strf("%s/caleaf-chain.pem", dir);
+    tu_write_file(ext, "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,"
+                       "keyCertSign\nextendedKeyUsage=clientAuth\n");
+    const char *o = tu_env("OPENSSL", "openssl");
+    char *cmd = tu_strf("cd '%s' && '%s' req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                        "-nodes -keyout l.key -subj '/CN=CA As Client/O=Acme Corp' -out l.csr && "
+                        "'%s' x509 -req -in l.csr -CA '%s' -CAkey '%s' -set_serial 77 -days 30 "
+                        "-extfile '%s' -out l.pem && cat l.pem '%s' > '%s'", dir, o, o,
+                        tu_pki("int-ca.pem"), tu_pki("int-ca.key"), ext, tu_pki("int-ca.pem"), chain);
+    char *out = NULL;
+    ck_assert_msg(tu_run(cmd, &out) == 0, "%s: %s", cmd, out ? out : "");
+    free(out);
+    free(cmd);
+    free(ext);
+    return chain;
+}
+
+/* Verifies the chain file at path (leaf first). Returns the code. */
+static certrole_code verify_path(certrole_ctx *ctx, certrole_result **res, const char *path)
+{
+    STACK_OF(X509) *all = load_pem(path);
+    X509 *leaf = sk_X509_shift(all);
+    certrole_code rc = certrole_verify_x509(ctx, leaf, all, res);
+    X509_free(leaf);
+    sk_X509_pop_free(all, X509_free);
+    return rc;
+}
+
+START_TEST(ca_leaf_refused_unless_allowed)
+{
+    /* OpenSSL's sslclient purpose accepts this certificate as a client. */
+    char *dir = tu_mkdtemp("caleaf"), *chain = make_ca_leaf(dir);
+    certrole_ctx *ctx = open_acme(NULL);
+    certrole_result *res = NULL;
+    verify_path(ctx, &res, chain);
+    assert_denied(res, CERTROLE_E_WRONG_PURPOSE, "is a CA certificate (basicConstraints CA:TRUE)",
+                  "allow-ca-leaf=yes");
+    certrole_result_free(res);
+    certrole_close(ctx);
+    ctx = open_acme("allow-ca-leaf=yes");
+    ck_assert_int_eq(verify_path(ctx, &res, chain), CERTROLE_OK);
+    certrole_result_free(res);
+    certrole_close(ctx);
+    ctx = open_acme("allow-ca-leaf=yes strict=yes");         /* strict still refuses */
+    verify_path(ctx, &res, chain);
+    assert_denied(res, CERTROLE_E_WRONG_PURPOSE, "strict mode refuses CAs as clients", "CA:FALSE");
+    certrole_result_free(res);
+    certrole_close(ctx);
+    ctx = open_acme("purpose=any");                          /* any purpose: as before */
+    ck_assert_int_eq(verify_path(ctx, &res, chain), CERTROLE_OK);
+    certrole_result_free(res);
+    certrole_close(ctx);
+    tu_rmrf(dir);
+    free(dir);
+    free(chain);
+}
+END_TEST
+
 /* ----- trust profile errors ------------------------------------------------------ */
 
 static void assert_open_fails(const char *policy, const char *msg_part)
@@ -426,6 +488,7 @@ static Suite *verify_errors_suite(void)
     tcase_add_test(bad, bad_signature);
     tcase_add_test(bad, intermediate_not_ca);
     tcase_add_test(bad, strict_refuses_ca_as_client);
+    tcase_add_test(bad, ca_leaf_refused_unless_allowed);
     tcase_add_test(bad, bad_trust_profiles);
     tcase_add_test(bad, anchor_name_unreadable);
     suite_add_tcase(s, bad);

@@ -4,6 +4,8 @@
  *   leak             also set user and roles when not answering "found"
  *                    (a buggy module: the core must drop them)
  *   user=NAME  roles=a,b,c                       (used when found)
+ *   role=TEXT      one more role, verbatim (commas and all); repeatable
+ *   role-hex=HEX   one more role given as hex bytes (control bytes, ...)
  *   if-cn=CN       answer as told only for this subject CN, else notfound
  *   roles-file=F   read roles (one line, comma-separated) from F at open;
  *                  F is registered with watch_file, so touching it makes
@@ -23,6 +25,8 @@ struct st {
     certrole_realm_status answer;
     int leak;
     char *user, *roles, *if_cn, *trace, *tag;
+    char *raw[8];           /* role= / role-hex= */
+    size_t n_raw;
 };
 
 static void st_free(struct st *s)
@@ -34,6 +38,8 @@ static void st_free(struct st *s)
     free(s->if_cn);
     free(s->trace);
     free(s->tag);
+    for (size_t i = 0; i < s->n_raw; i++)
+        free(s->raw[i]);
     free(s);
 }
 
@@ -48,6 +54,19 @@ static char *read_line(const char *path)
     fclose(f);
     buf[strcspn(buf, "\r\n")] = '\0';
     return strdup(buf);
+}
+
+static char *from_hex(const char *h)
+{
+    size_t n = strlen(h) / 2;
+    char *out = calloc(1, n + 1);
+    for (size_t i = 0; out && i < n; i++) {
+        unsigned v = 0;
+        if (sscanf(h + 2 * i, "%2x", &v) != 1)
+            v = '?';
+        out[i] = (char)v;
+    }
+    return out;
 }
 
 static int t_open(void **state, int argc, const char *const *argv,
@@ -81,6 +100,8 @@ static int t_open(void **state, int argc, const char *const *argv,
         } else if (KEY("roles")) {
             free(s->roles);
             s->roles = strdup(v);
+        } else if ((KEY("role") || KEY("role-hex")) && s->n_raw < 8) {
+            s->raw[s->n_raw++] = KEY("role") ? strdup(v) : from_hex(v);
         } else if (KEY("if-cn")) {
             free(s->if_cn);
             s->if_cn = strdup(v);
@@ -158,6 +179,9 @@ static certrole_realm_status t_lookup(void *state, const certrole_identity *id,
             }
         free(copy);
     }
+    for (size_t i = 0; i < s->n_raw; i++)
+        if (s->raw[i] && certrole_answer_add_role(ans, s->raw[i]) < 0)
+            return CERTROLE_REALM_UNAVAILABLE;
     if (s->answer != CERTROLE_REALM_FOUND)
         certrole_answer_set_message(ans, "test realm %s answers as told", s->tag ? s->tag : "");
     return s->answer;

@@ -178,6 +178,21 @@ static int read_request(SSL *ssl, char *buf, size_t cap)
     return -1;
 }
 
+/* The client's address ("192.0.2.7", "2001:db8::1") for the audit line;
+ * "" when the socket cannot say. */
+static void peer_text(int fd, char *buf, size_t n)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    buf[0] = '\0';
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)n);
+    else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)n);
+}
+
 static void *serve_connection(void *arg)
 {
     SSL *ssl = arg;
@@ -189,6 +204,10 @@ static void *serve_connection(void *arg)
         goto out;
     /* Once per connection: keep-alive requests reuse the decision. */
     vcode = certrole_verify_ssl(ctx, ssl, &res);
+    char peer[INET6_ADDRSTRLEN];
+    peer_text(SSL_get_fd(ssl), peer, sizeof peer);
+    if (res && peer[0])
+        (void)certrole_result_set_peer(res, peer);
 
     for (;;) {
         int n = read_request(ssl, req, MAX_REQUEST);

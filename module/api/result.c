@@ -139,6 +139,7 @@ static void destroy(certrole_result *r)
     for (size_t i = 0; i < r->n_roles; i++)
         free(r->roles[i]);
     free(r->roles);
+    free(r->peer);
     free(r);
 }
 
@@ -169,10 +170,57 @@ void cr_result_release(certrole_result *s)
     }
 }
 
+certrole_result *cr_result_view(certrole_result *s)
+{
+    certrole_result *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    /* Borrowed pointers (s is immutable); field by field, so s->refs,
+     * which other threads change, is never read here. */
+    v->code = s->code;
+    v->message = s->message;
+    v->hint = s->hint;
+    v->id = s->id;
+    v->have_id = s->have_id;
+    v->depth = s->depth;
+    v->user = s->user;
+    v->realm = s->realm;
+    v->roles = s->roles;
+    v->n_roles = s->n_roles;
+    v->cached = s->cached;
+    v->cfg = s->cfg;
+    atomic_init(&v->refs, 0);
+    v->base = s;
+    return v;
+}
+
+certrole_code certrole_result_set_peer(certrole_result *r, const char *addr)
+{
+    if (!r || r->shared)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    char *p = NULL;
+    if (addr && !(p = strdup(addr)))
+        return CERTROLE_E_NO_MEMORY;
+    free(r->peer);
+    r->peer = p;
+    return CERTROLE_OK;
+}
+
+const char *certrole_result_peer(const certrole_result *r)
+{
+    return r ? r->peer : NULL;
+}
+
 void certrole_result_free(certrole_result *r)
 {
     if (!r)
         return;
+    if (r->base) {              /* a view: its fields are the base's */
+        free(r->peer);
+        cr_result_release(r->base);
+        free(r);
+        return;
+    }
     if (r->shared) {
         cr_result_release(r);    /* the last one gives back the cfg */
         return;

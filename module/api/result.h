@@ -26,6 +26,11 @@ struct certrole_result {
      * before the ctx drops the configuration (cr_cache_retire). */
     int shared;
     atomic_int refs;             /* shared results only */
+    /* Per-caller: the peer's address (certrole_result_set_peer), never
+     * cached. A cache hit hands the caller a view: a private shallow copy
+     * whose fields borrow the shared result's, which base holds. */
+    char *peer;
+    certrole_result *base;       /* a view's shared result, else NULL */
 };
 
 /* New zeroed result holding a reference on cfg (may be NULL). */
@@ -45,4 +50,8 @@ certrole_result *cr_result_share(const certrole_result *r);
 certrole_result *cr_result_hold(certrole_result *s);
 /* Drops a reference on a shared result; the last also drops its cfg. */
 void cr_result_release(certrole_result *s);
+/* A private view of shared result s, taking over the caller's reference
+ * on s (given back by certrole_result_free). Touches no shared counter.
+ * NULL on no memory (s then still holds the caller's reference). */
+certrole_result *cr_result_view(certrole_result *s);
 #endif

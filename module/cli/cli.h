@@ -32,6 +32,19 @@ STACK_OF(X509) *cr_cli_load_certs(const char *data, size_t len);
  * escaped). Returns -1 if s cannot be expressed (newline, NUL). */
 int cr_cli_quote(char **text, const char *key, const char *s);
 
+/* 1 when argv asks for --json (before any "--"): known before the
+ * options are parsed, so an error found first still answers in JSON. */
+int cr_cli_json_requested(int argc, char **argv);
+/* Reports an error that ends the command (returns CR_CLI_EXIT_USAGE):
+ * with json, one object {"ok":false,"code":NAME,"message":TEXT} on stdout
+ * and nothing else; otherwise "certrole CMD: TEXT" on stderr. code:
+ * invalid_argument (usage), io_error (a file), policy_error, ... */
+int cr_cli_fail(int json, const char *cmd, certrole_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* For getopt's '?' (unknown option) or ':' (missing value; the option
+ * string starts with ':'): reports the option. */
+int cr_cli_bad_option(int json, const char *cmd, int c, char **argv);
+
 /* Prints a verification result for a person: outcome, subject, issuer,
  * validity, SANs, fingerprint, message and hint. */
 void cr_cli_print_result(FILE *out, const certrole_result *res);

@@ -258,7 +258,22 @@ static void capture(void *ud, certrole_log_level level, const char *line)
     c->why = cr_sb_take(&b);
 }
 
-int cr_cli_check(int argc, char **argv)
+struct copts {
+    const char *policy, *chain, *password, *method, *path, *certfile;
+    int json;
+};
+
+/* An HTTP method is a token (RFC 9110): never empty. */
+static int method_token(const char *m)
+{
+    return *m && strspn(m, "!#$%&'*+-.^_`|~0123456789"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == strlen(m);
+}
+
+#define CHECK_USAGE(...) cr_cli_fail(o->json, "check", CERTROLE_E_INVALID_ARGUMENT, __VA_ARGS__)
+
+/* 0 to go on, 1 for --help, -1 after reporting a usage error. */
+static int parse_check_args(int argc, char **argv, struct copts *o)
 {
     static const struct option opts[] = {
         { "policy", required_argument, NULL, 'p' },
@@ -270,91 +285,109 @@ int cr_cli_check(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *policy = NULL, *chain = NULL, *password = NULL, *method = NULL, *path = NULL;
-    int json = 0, c;
+    int c;
+    memset(o, 0, sizeof *o);
+    o->json = cr_cli_json_requested(argc, argv);
     optind = 1;
-    opterr = 1;
-    while ((c = getopt_long(argc, argv, "p:c:P:m:u:jh", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":p:c:P:m:u:jh", opts, NULL)) != -1) {
         switch (c) {
-        case 'p': policy = optarg; break;
-        case 'c': chain = optarg; break;
-        case 'P': password = optarg; break;
-        case 'm': method = optarg; break;
-        case 'u': path = optarg; break;
-        case 'j': json = 1; break;
-        case 'h': check_usage(stdout); return EXIT_ALLOW;
-        default: check_usage(stderr); return EXIT_USAGE;
+        case 'p': o->policy = optarg; break;
+        case 'c': o->chain = optarg; break;
+        case 'P': o->password = optarg; break;
+        case 'm': o->method = optarg; break;
+        case 'u': o->path = optarg; break;
+        case 'j': o->json = 1; break;
+        case 'h': return 1;
+        default: cr_cli_bad_option(o->json, "check", c, argv); return -1;
         }
     }
-    if (!policy || optind != argc - 1 || (!method) != (!path)) {
-        if (!policy)
-            fprintf(stderr, "certrole check: --policy is required\n");
-        else if ((!method) != (!path))
-            fprintf(stderr, "certrole check: --method and --path go together\n");
-        else
-            fprintf(stderr, "certrole check: expected exactly one certificate file\n");
-        check_usage(stderr);
-        return EXIT_USAGE;
-    }
-    const char *certfile = argv[optind];
+    if (!o->policy)
+        return CHECK_USAGE("--policy is required"), -1;
+    if ((!o->method) != (!o->path))
+        return CHECK_USAGE("--method and --path go together"), -1;
+    if (o->method && !method_token(o->method))
+        return CHECK_USAGE("--method '%s' is not an HTTP method (a token such as GET)", o->method), -1;
+    if (o->path && !*o->path)
+        return CHECK_USAGE("--path must not be empty"), -1;
+    if (optind != argc - 1)
+        return CHECK_USAGE("expected exactly one certificate file"), -1;
+    o->certfile = argv[optind];
+    return 0;
+}
 
-    certrole_ctx *ctx = NULL;
-    char *err = NULL;
-    certrole_code rc = certrole_open(&ctx, policy, &err);
-    if (rc != CERTROLE_OK) {
-        fprintf(stderr, "certrole check: %s\n", err ? err : certrole_strerror(rc));
-        certrole_free(err);
-        return EXIT_USAGE;
-    }
-    struct authz_capture cap = { NULL };
-    certrole_set_log(ctx, capture, &cap);
-
+/* Reads the inputs and verifies them; NULL after reporting an error. */
+static certrole_result *check_verify(certrole_ctx *ctx, const struct copts *o)
+{
     size_t len = 0, clen = 0;
-    char *data = slurp(certfile, &len);
+    char *data = slurp(o->certfile, &len);
     if (!data) {
-        fprintf(stderr, "certrole check: %s: %s\n", certfile, strerror(errno));
-        certrole_close(ctx);
-        return EXIT_USAGE;
+        cr_cli_fail(o->json, "check", CERTROLE_E_IO, "%s: %s", o->certfile, strerror(errno));
+        return NULL;
     }
     certrole_result *res = NULL;
-    if (chain) {
-        char *cdata = slurp(chain, &clen);
+    certrole_code rc;
+    if (o->chain) {
+        char *cdata = slurp(o->chain, &clen);
         if (!cdata) {
-            fprintf(stderr, "certrole check: %s: %s\n", chain, strerror(errno));
+            cr_cli_fail(o->json, "check", CERTROLE_E_IO, "%s: %s", o->chain, strerror(errno));
             free(data);
-            certrole_close(ctx);
-            return EXIT_USAGE;
+            return NULL;
         }
         X509 *leaf = load_leaf(data, len);
         STACK_OF(X509) *sk = load_chain(cdata, clen);
         if (leaf)
             rc = certrole_verify_x509(ctx, leaf, sk, &res);
         else
-            rc = certrole_verify_data(ctx, data, len, CERTROLE_FORMAT_AUTO, password, &res);
+            rc = certrole_verify_data(ctx, data, len, CERTROLE_FORMAT_AUTO, o->password, &res);
         X509_free(leaf);
         sk_X509_pop_free(sk, X509_free);
         free(cdata);
     } else {
-        rc = certrole_verify_data(ctx, data, len, CERTROLE_FORMAT_AUTO, password, &res);
+        rc = certrole_verify_data(ctx, data, len, CERTROLE_FORMAT_AUTO, o->password, &res);
     }
     free(data);
+    if (!res)
+        cr_cli_fail(o->json, "check", rc, "%s", certrole_strerror(rc));
+    return res;
+}
+
+int cr_cli_check(int argc, char **argv)
+{
+    struct copts o;
+    int pr = parse_check_args(argc, argv, &o);
+    if (pr != 0) {
+        if (pr > 0 || !o.json)
+            check_usage(pr > 0 ? stdout : stderr);
+        return pr > 0 ? EXIT_ALLOW : EXIT_USAGE;
+    }
+    certrole_ctx *ctx = NULL;
+    char *err = NULL;
+    certrole_code rc = certrole_open(&ctx, o.policy, &err);
+    if (rc != CERTROLE_OK) {
+        cr_cli_fail(o.json, "check", rc, "%s", err ? err : certrole_strerror(rc));
+        certrole_free(err);
+        return EXIT_USAGE;
+    }
+    struct authz_capture cap = { NULL };
+    certrole_set_log(ctx, capture, &cap);
+    certrole_result *res = check_verify(ctx, &o);
     if (!res) {
-        fprintf(stderr, "certrole check: %s\n", certrole_strerror(rc));
         certrole_close(ctx);
         return EXIT_USAGE;
     }
     certrole_code final = certrole_result_code(res);
-    if (method) {
+    if (o.method) {
         free(cap.why);
         cap.why = NULL;
-        final = certrole_authorize(ctx, res, method, path);
+        final = certrole_authorize(ctx, res, o.method, o.path);
     }
-    if (json) {
-        char *j = check_json(res, method, path, final, cap.why);
+    if (o.json) {
+        char *j = check_json(res, o.method, o.path, final, cap.why);
         printf("%s\n", j ? j : "{\"ok\":false,\"code\":\"no_memory\"}");
         free(j);
     } else {
-        print_text(res, method, path, final, cap.why);
+        print_text(res, o.method, o.path, final, cap.why);
     }
     free(cap.why);
     certrole_result_free(res);

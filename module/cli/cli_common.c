@@ -2,12 +2,15 @@
  * policy text, printing results for people and for programs. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <stdarg.h>
 #include "cli.h"
+#include "json.h"
 
 char *cr_cli_read_file(const char *path, size_t *len)
 {
@@ -100,6 +103,53 @@ int cr_cli_quote(char **text, const char *key, const char *s)
     *p++ = '"';
     *p = '\0';
     return 0;
+}
+
+int cr_cli_json_requested(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            return 1;
+    return 0;
+}
+
+int cr_cli_fail(int json, const char *cmd, certrole_code code, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!json) {
+        fprintf(stderr, "certrole %s: %s\n", cmd, msg);
+        return CR_CLI_EXIT_USAGE;
+    }
+    cr_strbuf b = CR_STRBUF_INIT;
+    int first = 1;
+    cr_sb_appendc(&b, '{');
+    cr_json_key(&b, &first, "ok");
+    cr_sb_append(&b, "false");
+    cr_json_key(&b, &first, "code");
+    cr_json_string(&b, certrole_code_name(code));
+    cr_json_key(&b, &first, "message");
+    cr_json_string(&b, msg);
+    cr_sb_appendc(&b, '}');
+    char *j = cr_sb_take(&b);
+    printf("%s\n", j ? j : "{\"ok\":false,\"code\":\"no_memory\",\"message\":null}");
+    free(j);
+    return CR_CLI_EXIT_USAGE;
+}
+
+int cr_cli_bad_option(int json, const char *cmd, int c, char **argv)
+{
+    /* getopt has moved optind past the word holding the option. */
+    const char *w = optind > 0 ? argv[optind - 1] : NULL;
+    const char *what = c == ':' ? "needs a value" : "is unknown";
+    if (w && strncmp(w, "--", 2) == 0)
+        return cr_cli_fail(json, cmd, CERTROLE_E_INVALID_ARGUMENT, "option %.*s %s",
+                           (int)strcspn(w, "="), w, what);
+    return cr_cli_fail(json, cmd, CERTROLE_E_INVALID_ARGUMENT, "option -%c %s",
+                       optopt ? optopt : '?', what);
 }
 
 static void fmt_time(char *buf, size_t n, time_t t)

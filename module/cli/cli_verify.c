@@ -88,6 +88,24 @@ static char *build_policy(const struct vopts *o)
     return nt;
 }
 
+#define USAGE(...) cr_cli_fail(o->json, "verify", CERTROLE_E_INVALID_ARGUMENT, __VA_ARGS__)
+
+/* --trust KEY=VALUE: the key a plain word; the policy parser decides
+ * whether it is a known trust option. */
+static int add_trust_opt(struct vopts *o, const char *arg)
+{
+    size_t k = strcspn(arg, "=");
+    if (o->n_extra == MAX_TRUST_OPTS || k == 0 || k >= 64 || !arg[k] ||
+        strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789-") != k) {
+        USAGE("--trust wants KEY=VALUE (a trust option of certrole-policy(5)), at most %d",
+              MAX_TRUST_OPTS);
+        return -1;
+    }
+    o->extra[o->n_extra++] = arg;
+    return 0;
+}
+
+/* 0 to go on, 1 for --help, else the usage error was reported (-1). */
 static int parse_args(int argc, char **argv, struct vopts *o)
 {
     static const struct option opts[] = {
@@ -108,21 +126,22 @@ static int parse_args(int argc, char **argv, struct vopts *o)
     };
     int c;
     optind = 1;
-    opterr = 1;
-    while ((c = getopt_long(argc, argv, "a:d:r:k:n:u:c:P:f:t:T:jh", opts, NULL)) != -1) {
+    opterr = 0;
+    o->json = cr_cli_json_requested(argc, argv);
+    while ((c = getopt_long(argc, argv, ":a:d:r:k:n:u:c:P:f:t:T:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'a': o->ca_file = optarg; break;
         case 'd': o->ca_dir = optarg; break;
         case 'r':
             if (o->n_crl == MAX_CRL_FILES) {
-                fprintf(stderr, "certrole verify: at most %d --crl-file options\n", MAX_CRL_FILES);
+                USAGE("at most %d --crl-file options", MAX_CRL_FILES);
                 return -1;
             }
             o->crl[o->n_crl++] = optarg;
             break;
         case 'k':
             if (strcmp(optarg, "none") && strcmp(optarg, "leaf") && strcmp(optarg, "chain")) {
-                fprintf(stderr, "certrole verify: --crl-check must be none, leaf or chain\n");
+                USAGE("--crl-check must be none, leaf or chain");
                 return -1;
             }
             o->crl_check = optarg;
@@ -132,7 +151,7 @@ static int parse_args(int argc, char **argv, struct vopts *o)
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (errno || *end || end == optarg || v < 0 || v > 100) {
-                fprintf(stderr, "certrole verify: --depth must be a number from 0 to 100\n");
+                USAGE("--depth must be a number from 0 to 100");
                 return -1;
             }
             o->depth = optarg;
@@ -143,33 +162,26 @@ static int parse_args(int argc, char **argv, struct vopts *o)
         case 'P': o->password = optarg; break;
         case 'f':
             if (parse_format(optarg, &o->format) < 0) {
-                fprintf(stderr, "certrole verify: --format must be auto, pem, der, p7b or p12\n");
+                USAGE("--format must be auto, pem, der, p7b or p12");
                 return -1;
             }
             break;
         case 't': o->time = optarg; break;
-        case 'T': {
-            size_t k = strcspn(optarg, "=");
-            if (o->n_extra == MAX_TRUST_OPTS || k == 0 || k >= 64 || !optarg[k] ||
-                strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-") != k) {
-                fprintf(stderr, "certrole verify: --trust wants KEY=VALUE "
-                        "(a trust option of certrole-policy(5)), at most %d\n", MAX_TRUST_OPTS);
+        case 'T':
+            if (add_trust_opt(o, optarg) < 0)
                 return -1;
-            }
-            o->extra[o->n_extra++] = optarg;
             break;
-        }
         case 'j': o->json = 1; break;
         case 'h': return 1;
-        default: return -1;
+        default: cr_cli_bad_option(o->json, "verify", c, argv); return -1;
         }
     }
     if (!o->ca_file && !o->ca_dir) {
-        fprintf(stderr, "certrole verify: --ca-file (or --ca-dir) is required\n");
+        USAGE("--ca-file (or --ca-dir) is required");
         return -1;
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "certrole verify: expected exactly one certificate file\n");
+        USAGE("expected exactly one certificate file");
         return -1;
     }
     return 0;
@@ -180,18 +192,19 @@ static int parse_args(int argc, char **argv, struct vopts *o)
  * leaf when CERT is not plain PEM/DER: the caller then hands CERT alone
  * to the library, which says what is wrong with it. */
 static int verify_with_chain(certrole_ctx *ctx, const char *data, size_t len,
-                             const char *chainfile, certrole_result **res, int *used)
+                             const char *chainfile, int json, certrole_result **res, int *used)
 {
     size_t clen = 0;
     char *cdata = cr_cli_read_file(chainfile, &clen);
     if (!cdata) {
-        fprintf(stderr, "certrole verify: %s: %s\n", chainfile, strerror(errno));
+        cr_cli_fail(json, "verify", CERTROLE_E_IO, "%s: %s", chainfile, strerror(errno));
         return -1;
     }
     STACK_OF(X509) *chain = cr_cli_load_certs(cdata, clen);
     free(cdata);
     if (!chain) {
-        fprintf(stderr, "certrole verify: %s: no PEM or DER certificate in the chain file\n",
+        cr_cli_fail(json, "verify", CERTROLE_E_BAD_ENCODING,
+                    "%s: no PEM or DER certificate in the chain file",
                 chainfile);
         return -1;
     }
@@ -237,22 +250,22 @@ int cr_cli_verify(int argc, char **argv)
     memset(&o, 0, sizeof o);
     int pr = parse_args(argc, argv, &o);
     if (pr != 0) {
-        verify_usage(pr > 0 ? stdout : stderr);
+        if (pr > 0 || !o.json)
+            verify_usage(pr > 0 ? stdout : stderr);
         return pr > 0 ? CR_CLI_EXIT_OK : CR_CLI_EXIT_USAGE;
     }
     const char *certfile = argv[optind];
 
     char *policy = build_policy(&o);
-    if (!policy) {
-        fprintf(stderr, "certrole verify: a path or value contains a line break\n");
-        return CR_CLI_EXIT_USAGE;
-    }
+    if (!policy)
+        return cr_cli_fail(o.json, "verify", CERTROLE_E_INVALID_ARGUMENT,
+                           "a path or value contains a line break");
     certrole_ctx *ctx = NULL;
     char *err = NULL;
     certrole_code rc = certrole_open_string(&ctx, policy, OPTIONS_NAME, &err);
     free(policy);
     if (rc != CERTROLE_OK) {
-        fprintf(stderr, "certrole verify: %s\n", err ? without_position(err) : certrole_strerror(rc));
+        cr_cli_fail(o.json, "verify", rc, "%s", err ? without_position(err) : certrole_strerror(rc));
         certrole_free(err);
         return CR_CLI_EXIT_USAGE;
     }
@@ -260,14 +273,14 @@ int cr_cli_verify(int argc, char **argv)
     size_t len = 0;
     char *data = cr_cli_read_file(certfile, &len);
     if (!data) {
-        fprintf(stderr, "certrole verify: %s: %s\n", certfile, strerror(errno));
+        cr_cli_fail(o.json, "verify", CERTROLE_E_IO, "%s: %s", certfile, strerror(errno));
         certrole_close(ctx);
         return CR_CLI_EXIT_USAGE;
     }
     certrole_result *res = NULL;
     int used = 0;
     if (o.chain) {
-        if (verify_with_chain(ctx, data, len, o.chain, &res, &used) < 0) {
+        if (verify_with_chain(ctx, data, len, o.chain, o.json, &res, &used) < 0) {
             free(data);
             certrole_close(ctx);
             return CR_CLI_EXIT_USAGE;
@@ -280,7 +293,7 @@ int cr_cli_verify(int argc, char **argv)
         rc = certrole_verify_data(ctx, data, len, o.format, o.password, &res);
     free(data);
     if (!res) {
-        fprintf(stderr, "certrole verify: %s\n", certrole_strerror(rc));
+        cr_cli_fail(o.json, "verify", rc, "%s", certrole_strerror(rc));
         certrole_close(ctx);
         return CR_CLI_EXIT_USAGE;
     }

@@ -42,6 +42,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return CR_CLI_EXIT_OK;
     }
+    if (cr_cli_json_requested(argc, argv))
+        return cr_cli_fail(1, "", CERTROLE_E_INVALID_ARGUMENT, "unknown command '%s'", cmd);
     fprintf(stderr, "certrole: unknown command '%s'\n", cmd);
     usage(stderr);
     return CR_CLI_EXIT_USAGE;

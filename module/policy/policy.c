@@ -5,6 +5,7 @@
 #include "policy.h"
 #include "policy_lex.h"
 #include "readfile.h"
+#include "role_name.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -167,6 +168,25 @@ static const char *const option_keys[] = { "cache-ttl", "deny-ttl", "cache-size"
 static int do_include(struct parser *p, const char *file, const char *base_dir,
                       const struct cr_parg *a);
 
+/* The roles of a require line: the realms' one rule (role_name.h), or
+ * '*'. "r,s" would otherwise be one role no realm can ever hand out. */
+static int check_require_roles(struct parser *p, const char *file, const struct cr_parg *r,
+                               size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(r[i].text), at = cr_role_name_bad_at(r[i].text, len);
+        if (len && (at == len || strcmp(r[i].text, "*") == 0))
+            continue;
+        fail(p, CERTROLE_E_POLICY_ERROR, file, r[i].line, r[i].col, "%s%s%s",
+             len == 0 ? "require: empty role name" : "require: role name '", len ? r[i].text : "",
+             len == 0 ? "" : r[i].text[at] == ',' ? "' contains ','; list roles as separate "
+                                                   "words (require GET /a r s)"
+             : "' has a character outside " CR_ROLE_NAME_CHARS);
+        return -1;
+    }
+    return 0;
+}
+
 /* Validates one logical line and appends it. Takes ownership of args. */
 static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
                          size_t n)
@@ -245,12 +265,8 @@ static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
                  "require: path prefix '%s' must start with '/'", rest[1].text);
             goto out;
         }
-        for (size_t i = 2; i < nrest; i++)
-            if (!*rest[i].text) {
-                fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
-                     "require: empty role name");
-                goto out;
-            }
+        if (check_require_roles(p, file, rest + 2, nrest - 2) < 0)
+            goto out;
     } else if (strcmp(kw, "option") == 0) {
         kind = CR_DIR_OPTION;
         if (nrest == 0) {

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "log.h"
 #include "realm_loader.h"
+#include "role_name.h"
 
 struct cr_stack_entry {
     enum cr_control control;
@@ -131,6 +133,37 @@ static const char *status_word(certrole_realm_status st)
     return "gave an invalid answer";
 }
 
+/* Drops the answer's roles outside the role-name rule (role_name.h),
+ * each with a log line: a realm, ours or a third party's, cannot hand
+ * out a name that a comma-joined export would read as two roles. */
+static void drop_bad_roles(const struct cr_stack_entry *e, struct certrole_answer *a,
+                           const struct cr_log *log)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < a->n_roles; i++) {
+        char *r = a->roles[i];
+        size_t len = strlen(r);
+        if (cr_role_name_valid(r, len)) {
+            a->roles[kept++] = r;
+            continue;
+        }
+        size_t at = cr_role_name_bad_at(r, len);
+        char *q = cr_log_quote(r, 200);
+        if (len == 0)
+            cr_log_write(log, CERTROLE_LOG_WARNING, "realm %s (%s %s): dropped an empty role name",
+                         mod_name(e->module), cr_control_name(e->control), e->where);
+        else
+            cr_log_write(log, CERTROLE_LOG_WARNING,
+                         "realm %s (%s %s): dropped role %s: byte %zu (0x%02x) is outside the "
+                         "role-name rule (" CR_ROLE_NAME_CHARS ")",
+                         mod_name(e->module), cr_control_name(e->control), e->where,
+                         q ? q : "(no memory)", at + 1, (unsigned char)r[at]);
+        free(q);
+        free(r);
+    }
+    a->n_roles = kept;
+}
+
 /* Appends roles (de-duplicated) to out. -1 on no memory. */
 static int merge_roles(struct cr_stack_outcome *out, const struct certrole_answer *a)
 {
@@ -162,112 +195,112 @@ static char *describe(const struct cr_stack_entry *e, certrole_realm_status st,
     return m;
 }
 
+/* The walk's state (see the top of this file). */
+struct walk {
+    enum { UNDEF, POSITIVE, NEGATIVE } impression;
+    certrole_code status;
+    /* Worst ignored failure, to explain a stack where nothing answered
+     * positively: unavailable > refused > not found. */
+    certrole_code ignored;
+    char *ignored_msg;
+    int nomem;
+};
+
+static int rank(certrole_code c)
+{
+    return c == CERTROLE_E_REALM_UNAVAILABLE ? 3 : c == CERTROLE_E_REALM_REFUSED ? 2 : c ? 1 : 0;
+}
+
+/* 'ok' / 'done': merge user and roles; 1 when the walk ends here. */
+static int on_found(struct walk *w, const struct cr_stack_entry *e, struct certrole_answer *a,
+                    const struct cr_log *log, struct cr_stack_outcome *out)
+{
+    if (w->impression == UNDEF || (w->impression == POSITIVE && w->status == CERTROLE_OK)) {
+        w->impression = POSITIVE;
+        w->status = CERTROLE_OK;
+    }
+    drop_bad_roles(e, a, log);
+    if (merge_roles(out, a) < 0)
+        w->nomem = 1;
+    if (!out->user && a->user && !(out->user = strdup(a->user)))
+        w->nomem = 1;
+    if (!out->realm && !(out->realm = strdup(mod_name(e->module))))
+        w->nomem = 1;
+    return w->nomem || (e->control == CR_SUFFICIENT && w->impression == POSITIVE);
+}
+
+/* A failure: 'bad' / 'die' for required / requisite, else 'ignore' (but
+ * remember why). 1 when the walk ends here. */
+static int on_failure(struct walk *w, const struct cr_stack_entry *e, certrole_realm_status st,
+                      const struct certrole_answer *a, struct cr_stack_outcome *out)
+{
+    certrole_code c = status_code(st);
+    if (e->control == CR_REQUIRED || e->control == CR_REQUISITE) {
+        if (w->impression != NEGATIVE) {
+            w->impression = NEGATIVE;
+            w->status = c;
+            free(out->message);
+            out->message = describe(e, st, a);
+        }
+        return e->control == CR_REQUISITE;
+    }
+    if (rank(c) > rank(w->ignored)) {
+        w->ignored = c;
+        free(w->ignored_msg);
+        w->ignored_msg = describe(e, st, a);
+    }
+    return 0;
+}
+
 certrole_code cr_stack_run(const struct cr_stack *s, const certrole_identity *id,
-                           struct cr_stack_outcome *out)
+                           const struct cr_log *log, struct cr_stack_outcome *out)
 {
     memset(out, 0, sizeof *out);
     if (!s || s->n == 0) {
         out->code = CERTROLE_OK;
         return CERTROLE_OK;
     }
-    enum { UNDEF, POSITIVE, NEGATIVE } impression = UNDEF;
-    certrole_code status = CERTROLE_E_UNKNOWN_IDENTITY;
-    /* Worst ignored failure, to explain a stack where nothing answered
-     * positively: unavailable > refused > not found. */
-    certrole_code ignored = CERTROLE_OK;
-    char *ignored_msg = NULL, *ignored_realm = NULL;
-    int nomem = 0;
-
+    struct walk w = { .impression = UNDEF, .status = CERTROLE_E_UNKNOWN_IDENTITY };
     for (size_t i = 0; i < s->n; i++) {
         const struct cr_stack_entry *e = &s->e[i];
         struct certrole_answer a = { 0 };
         certrole_realm_status st = e->module->ops->lookup(e->state, id, &a);
         if (a.failed && st == CERTROLE_REALM_FOUND)
             st = CERTROLE_REALM_UNAVAILABLE;   /* half an answer is no answer */
-        int success = st == CERTROLE_REALM_FOUND;
-        certrole_code c = status_code(st);
-
-        if (success) {
-            /* 'ok' / 'done' */
-            if (impression == UNDEF || (impression == POSITIVE && status == CERTROLE_OK)) {
-                impression = POSITIVE;
-                status = CERTROLE_OK;
-            }
-            if (merge_roles(out, &a) < 0)
-                nomem = 1;
-            if (!out->user && a.user && !(out->user = strdup(a.user)))
-                nomem = 1;
-            if (!out->realm && !(out->realm = strdup(mod_name(e->module))))
-                nomem = 1;
-            cr_answer_clear(&a);
-            if (nomem)
-                break;
-            if (e->control == CR_SUFFICIENT && impression == POSITIVE)
-                break;
-            continue;
-        }
-        if (e->control == CR_REQUIRED || e->control == CR_REQUISITE) {
-            /* 'bad' / 'die' */
-            if (impression != NEGATIVE) {
-                impression = NEGATIVE;
-                status = c;
-                free(out->message);
-                out->message = describe(e, st, &a);
-                free(out->realm);
-                out->realm = strdup(mod_name(e->module));
-            }
-            cr_answer_clear(&a);
-            if (e->control == CR_REQUISITE)
-                break;
-            continue;
-        }
-        /* sufficient / optional failure: 'ignore', but remember why. */
-        int rank_new = c == CERTROLE_E_REALM_UNAVAILABLE ? 3 : c == CERTROLE_E_REALM_REFUSED ? 2 : 1;
-        int rank_old = ignored == CERTROLE_E_REALM_UNAVAILABLE ? 3
-                     : ignored == CERTROLE_E_REALM_REFUSED ? 2 : ignored ? 1 : 0;
-        if (rank_new > rank_old) {
-            ignored = c;
-            free(ignored_msg);
-            ignored_msg = describe(e, st, &a);
-            free(ignored_realm);
-            ignored_realm = strdup(mod_name(e->module));
-        }
+        int stop = st == CERTROLE_REALM_FOUND ? on_found(&w, e, &a, log, out)
+                                              : on_failure(&w, e, st, &a, out);
         cr_answer_clear(&a);
+        if (stop)
+            break;
     }
-
-    if (nomem) {
-        free(ignored_msg);
-        free(ignored_realm);
+    if (w.nomem) {
+        free(w.ignored_msg);
         cr_stack_outcome_clear(out);
         out->code = CERTROLE_E_NO_MEMORY;
         return out->code;
     }
-    if (impression == POSITIVE && status == CERTROLE_OK) {
-        free(ignored_msg);
-        free(ignored_realm);
+    if (w.impression == POSITIVE && w.status == CERTROLE_OK) {
+        free(w.ignored_msg);
         free(out->message);
         out->message = NULL;
         out->code = CERTROLE_OK;
         return CERTROLE_OK;
     }
-    /* Denied: the peer gets neither user nor roles. */
-    char *realm = out->realm, *msg = out->message;
-    out->realm = out->message = NULL;
+    /* Denied: the peer gets neither user, nor roles, nor a realm that
+     * answered found (the message names the realm that decided). */
+    char *msg = out->message;
+    out->message = NULL;
     cr_stack_outcome_clear(out);
-    if (impression == UNDEF) {
-        status = ignored ? ignored : CERTROLE_E_UNKNOWN_IDENTITY;
-        free(realm);
+    if (w.impression == UNDEF) {
+        w.status = w.ignored ? w.ignored : CERTROLE_E_UNKNOWN_IDENTITY;
         free(msg);
-        realm = ignored_realm;
-        msg = ignored_msg;
+        msg = w.ignored_msg;
         if (!msg && asprintf(&msg, "no realm knows the peer") < 0)
             msg = NULL;
     } else {
-        free(ignored_msg);
-        free(ignored_realm);
+        free(w.ignored_msg);
     }
-    out->code = status;
-    out->realm = realm;
+    out->code = w.status;
     out->message = msg;
-    return status;
+    return w.status;
 }

@@ -21,8 +21,8 @@ struct cr_realm_module;
 struct cr_stack_outcome {
     certrole_code code;     /* OK, UNKNOWN_IDENTITY, REALM_UNAVAILABLE, REALM_REFUSED */
     char *user;             /* first realm that set a user */
-    char *realm;            /* name of the module that answered (first FOUND),
-                               or on denial the one that decided it */
+    char *realm;            /* name of the first module that answered FOUND;
+                               NULL on denial */
     char **roles; size_t n_roles;   /* merged, de-duplicated, in order */
     char *message;          /* why, for denials ("realm ldap: ...") */
 };
@@ -30,9 +30,11 @@ struct cr_stack_outcome {
 void cr_stack_outcome_clear(struct cr_stack_outcome *o);
 
 /* Runs the stack. An empty stack (no 'realm' lines) yields OK with no
- * user and no roles: verification only. Thread-safe. */
+ * user and no roles: verification only. Roles outside the role-name rule
+ * (role_name.h) are dropped, each with a warning to log. Thread-safe. */
+struct cr_log;
 certrole_code cr_stack_run(const struct cr_stack *s, const certrole_identity *id,
-                           struct cr_stack_outcome *out);
+                           const struct cr_log *log, struct cr_stack_outcome *out);
 size_t cr_stack_size(const struct cr_stack *s);
 void cr_stack_free(struct cr_stack *s);
 

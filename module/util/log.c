@@ -110,6 +110,24 @@ static char *put_escaped(char *o, const char *v, size_t n)
     }
 }
 
+char *cr_log_quote(const char *s, size_t max)
+{
+    size_t n = strlen(s), cut = n > max;
+    if (cut)
+        n = max;
+    char *out = malloc(escaped_len(s, n) + 6);
+    if (!out)
+        return NULL;
+    char *o = out;
+    *o++ = '"';
+    o = put_escaped(o, s, n);
+    *o++ = '"';
+    if (cut)
+        o = put(o, "...", 3);
+    *o = '\0';
+    return out;
+}
+
 /* One field of the line: ' key="value"' (or ' key=-' for NULL); value is
  * up to two parts joined by a space (the resource "METHOD PATH"). */
 struct field {
@@ -166,11 +184,13 @@ void cr_log_audit(const struct cr_log *l, const certrole_result *res,
 {
     if (!res || (res->cfg && !res->cfg->audit))
         return;
-    struct field f[5];
+    struct field f[6];
     size_t nf = 0;
     field_set(&f[nf++], "subject", res->id.subject, NULL);
     field_set(&f[nf++], "user", res->user, NULL);
     field_set(&f[nf++], "realm", res->realm, NULL);
+    if (res->peer)
+        field_set(&f[nf++], "peer", res->peer, NULL);
     if (method || path)
         field_set(&f[nf++], "resource", method ? method : "*", path ? path : "/");
     if (code != CERTROLE_OK)

@@ -1,7 +1,8 @@
 /* Log sink of a context: a callback or syslog. Also formats the one
  * audit line per decision:
  *   decision=deny code=forbidden subject="CN=..." user=alice realm=file
- *   resource="GET /InvoiceService/list" message="..."
+ *   sha256=... peer="192.0.2.7" resource="GET /InvoiceService/list" message="..."
+ * (peer only when the integration gave one, certrole_result_set_peer)
  * Values that could carry hostile bytes are quoted, with '"', '\' and
  * control characters escaped, so one decision is always one line. */
 #ifndef CR_LOG_H
@@ -17,6 +18,11 @@ void cr_log_write(const struct cr_log *l, certrole_log_level level,
                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Adapter with the realm env's signature (log_ctx is a struct cr_log *). */
 void cr_log_line(void *log_ctx, certrole_log_level level, const char *line);
+
+/* s between double quotes, escaped as in the audit line, cut after max
+ * bytes of s (then "..." follows the closing quote). malloc'd; NULL on
+ * no memory. For hostile values in other log lines. */
+char *cr_log_quote(const char *s, size_t max);
 
 /* Writes the audit line for res (at CERTROLE_LOG_NOTICE) unless the
  * result's configuration has 'option audit=no'. code is the decision's

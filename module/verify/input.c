@@ -201,6 +201,35 @@ static void decode_p7_der(struct dec *d, const unsigned char *p, size_t len, con
 
 /* ----- PKCS#12 ------------------------------------------------------- */
 
+/* A file without an integrity MAC: nothing can tell whether a password is
+ * right before decrypting with it (and OpenSSL's PKCS12_parse refuses any
+ * password on such a file), so the certificates are read directly. */
+static void decode_p12_nomac(struct dec *d, PKCS12 *p12, const char *password)
+{
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    int rc = certs ? cr_input_p12_nomac_certs(p12, password, certs) : -2;
+    if (rc == -1 && password)
+        fail(d, CERTROLE_E_BAD_PASSWORD,
+             "give the password the .p12 file was exported with (--password)",
+             "PKCS#12: the file has no integrity MAC, so the password cannot be checked "
+             "by one; the certificates do not decrypt with the password given (a wrong "
+             "password, or damaged contents)");
+    else if (rc == -1)
+        fail(d, CERTROLE_E_BAD_PASSWORD,
+             "give the password the .p12 file was exported with (--password)",
+             "PKCS#12: the certificates are encrypted and no password was given "
+             "(the file has no integrity MAC)");
+    else if (rc < 0)
+        fail(d, CERTROLE_E_BAD_ENCODING, "export the .p12 file again; it is damaged",
+             "PKCS#12: damaged, the certificates cannot be decoded");
+    while (rc == 0 && d->code == CERTROLE_OK && sk_X509_num(certs) > 0)
+        add_cert(d, sk_X509_shift(certs));
+    sk_X509_pop_free(certs, X509_free);
+    /* No key to name the leaf: it is found by issuance, like any set. */
+    d->unordered = 1;
+    d->what = "the PKCS#12 file";
+}
+
 static void decode_p12(struct dec *d, const unsigned char *p, size_t len, const char *password)
 {
     const unsigned char *q = p;
@@ -218,8 +247,12 @@ static void decode_p12(struct dec *d, const unsigned char *p, size_t len, const 
         fail(d, CERTROLE_E_BAD_ENCODING, hint_p12, "PKCS#12: %s; refused", why);
         goto out;
     }
+    if (!PKCS12_mac_present(p12)) {
+        decode_p12_nomac(d, p12, password);
+        goto out;
+    }
     /* The MAC tells a wrong password apart from damaged contents. */
-    if (PKCS12_mac_present(p12)) {
+    {
         if (password) {
             if (!PKCS12_verify_mac(p12, password, -1)) {
                 fail(d, CERTROLE_E_BAD_PASSWORD,

@@ -49,4 +49,11 @@ certrole_code cr_input_decode_anchors(const void *data, size_t len, STACK_OF(X50
  * the MAC verified) to check the keys inside them. 0, or -1 with a reason
  * in why. */
 int cr_input_p12_check(PKCS12 *p12, int decrypt, const char *pw, char *why, size_t n);
+/* The certificates of a PKCS#12 file without an integrity MAC, pushed to
+ * out in file order, encrypted safes opened with pw (NULL: none tried).
+ * There is no MAC to check a password against, so a wrong one shows only
+ * as a safe that does not decrypt. Returns 0; -1 when an encrypted safe
+ * does not open with pw (or pw is NULL); -2 when the contents are damaged
+ * or memory runs out. Iteration counts must have been checked first. */
+int cr_input_p12_nomac_certs(PKCS12 *p12, const char *pw, STACK_OF(X509) *out);
 #endif

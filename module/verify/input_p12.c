@@ -106,3 +106,51 @@ int cr_input_p12_check(PKCS12 *p12, int decrypt, const char *pw, char *why, size
     sk_PKCS7_pop_free(safes, PKCS7_free);
     return ok ? 0 : -1;
 }
+
+/* Certificate bags of bags (and of nested safe contents) onto out. */
+static int collect_certs(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, STACK_OF(X509) *out)
+{
+    if (depth > 8)
+        return -2;
+    for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); i++) {
+        const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
+        int nid = PKCS12_SAFEBAG_get_nid(bag);
+        if (nid == NID_certBag && PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate) {
+            X509 *x = PKCS12_SAFEBAG_get1_cert(bag);
+            if (!x || !sk_X509_push(out, x)) {
+                X509_free(x);
+                return -2;
+            }
+        } else if (nid == NID_safeContentsBag) {
+            int rc = collect_certs(PKCS12_SAFEBAG_get0_safes(bag), depth + 1, out);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int cr_input_p12_nomac_certs(PKCS12 *p12, const char *pw, STACK_OF(X509) *out)
+{
+    STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
+    if (!safes)
+        return -2;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < sk_PKCS7_num(safes); i++) {
+        PKCS7 *p7 = sk_PKCS7_value(safes, i);
+        STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+        int nid = OBJ_obj2nid(p7->type);
+        if (nid == NID_pkcs7_data) {
+            if (!(bags = PKCS12_unpack_p7data(p7)))
+                rc = -2;
+        } else if (nid == NID_pkcs7_encrypted) {
+            if (!pw || !(bags = PKCS12_unpack_p7encdata(p7, pw, -1)))
+                rc = -1;
+        }
+        if (rc == 0 && bags)
+            rc = collect_certs(bags, 0, out);
+        sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    }
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    return rc;
+}

@@ -18,7 +18,7 @@ struct cr_trust {
     X509_STORE *store;            /* anchors, CRLs and the verify params */
     STACK_OF(X509_CRL) *crls;     /* loaded CRLs: nextUpdate, diagnostics */
     char **files;                 /* NULL-terminated: files read */
-    int depth, purpose, strict;
+    int depth, purpose, strict, allow_ca_leaf;
     int has_dir;                  /* ca-dir: anchors are looked up, not listed */
     time_t crl_next_update;
     struct { const char *key; char *msg; } warn[2];   /* cr_trust_warning */
@@ -261,6 +261,7 @@ certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **ou
     t->purpose = o->purpose;
     t->strict = o->strict;
     t->has_dir = o->ca_dir != NULL;
+    t->allow_ca_leaf = o->allow_ca_leaf;
     if (!(t->store = X509_STORE_new()) || !(t->crls = sk_X509_CRL_new_null()) ||
         !(t->files = calloc(1, sizeof *t->files)))
         goto fail;
@@ -336,33 +337,43 @@ static certrole_code set_out(struct cr_verified *v, certrole_code code,
     return code;
 }
 
+/* A CA certificate (basicConstraints CA:TRUE) as the client: OpenSSL's
+ * sslclient purpose accepts it, but a CA's key signs certificates and
+ * should not also log in. Refused unless allow-ca-leaf=yes (and strict
+ * refuses it even then). */
+static certrole_code ca_leaf_check(const struct cr_trust *t, X509 *leaf, struct cr_verified *v)
+{
+    if (t->purpose != X509_PURPOSE_SSL_CLIENT || !(X509_get_extension_flags(leaf) & EXFLAG_CA) ||
+        (t->allow_ca_leaf && !t->strict))
+        return CERTROLE_OK;
+    char *msg = NULL, *dn = cr_diag_dn(X509_get_subject_name(leaf));
+    if (asprintf(&msg, "client certificate is a CA certificate (basicConstraints CA:TRUE); "
+                 "%s (%s)", t->strict ? "strict mode refuses CAs as clients"
+                 : "CA certificates are refused as clients", dn ? dn : "?") < 0)
+        msg = NULL;
+    free(dn);
+    return set_out(v, CERTROLE_E_WRONG_PURPOSE, msg,
+                   strdup(t->strict ? "issue the client certificate with basicConstraints=CA:FALSE"
+                          : "issue the client certificate with basicConstraints=CA:FALSE, or "
+                            "set allow-ca-leaf=yes on the trust line if this CA must log in"));
+}
+
 /* certrole's own strict-mode checks on a chain OpenSSL accepted. */
-static certrole_code strict_extras(const struct cr_trust *t, X509 *leaf,
-                                   struct cr_verified *v)
+static certrole_code strict_extras(X509 *leaf, struct cr_verified *v)
 {
     char *msg = NULL, *dn = cr_diag_dn(X509_get_subject_name(leaf));
     certrole_code rc = CERTROLE_OK;
-    if (t->purpose == X509_PURPOSE_SSL_CLIENT &&
-        (X509_get_extension_flags(leaf) & EXFLAG_CA)) {
-        if (asprintf(&msg, "client certificate is a CA certificate "
-                     "(basicConstraints CA:TRUE); strict mode refuses CAs as clients (%s)",
-                     dn ? dn : "?") < 0)
+    const ASN1_INTEGER *sn = X509_get0_serialNumber(leaf);
+    BIGNUM *bn = sn ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
+    if (!bn || BN_is_zero(bn) || BN_is_negative(bn)) {
+        if (asprintf(&msg, "client certificate serial number is %s; RFC 5280 requires "
+                     "a positive serial (%s)", !bn ? "unreadable"
+                     : BN_is_zero(bn) ? "zero" : "negative", dn ? dn : "?") < 0)
             msg = NULL;
-        rc = set_out(v, CERTROLE_E_WRONG_PURPOSE, msg,
-                     strdup("issue the client certificate with basicConstraints=CA:FALSE"));
-    } else {
-        const ASN1_INTEGER *sn = X509_get0_serialNumber(leaf);
-        BIGNUM *bn = sn ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
-        if (!bn || BN_is_zero(bn) || BN_is_negative(bn)) {
-            if (asprintf(&msg, "client certificate serial number is %s; RFC 5280 requires "
-                         "a positive serial (%s)", !bn ? "unreadable"
-                         : BN_is_zero(bn) ? "zero" : "negative", dn ? dn : "?") < 0)
-                msg = NULL;
-            rc = set_out(v, CERTROLE_E_CHAIN_INVALID, msg,
-                         strdup("reissue the certificate with a positive random serial number"));
-        }
-        BN_free(bn);
+        rc = set_out(v, CERTROLE_E_CHAIN_INVALID, msg,
+                     strdup("reissue the certificate with a positive random serial number"));
     }
+    BN_free(bn);
     free(dn);
     return rc;
 }
@@ -400,7 +411,8 @@ certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
             if (na && (!out->not_after_min || na < out->not_after_min))
                 out->not_after_min = na;
         }
-        if (t->strict && (rc = strict_extras(t, leaf, out)) != CERTROLE_OK) {
+        if ((rc = ca_leaf_check(t, leaf, out)) != CERTROLE_OK ||
+            (t->strict && (rc = strict_extras(leaf, out)) != CERTROLE_OK)) {
             sk_X509_pop_free(out->chain, X509_free);
             out->chain = NULL;
             out->depth = 0;

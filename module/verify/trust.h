@@ -20,6 +20,7 @@ struct cr_trust_opts {
     int purpose;             /* X509_PURPOSE_SSL_CLIENT by default; 0 = any */
     time_t at_time;          /* 0 = now; else fixed validation time */
     int strict;              /* X509_V_FLAG_X509_STRICT + certrole's own extras */
+    int allow_ca_leaf;       /* accept a CA:TRUE leaf as a client (not with strict) */
     char **policies;         /* initial policy OIDs (explicit policy), may be empty */
     size_t n_policies;
     int explicit_policy, inhibit_any, inhibit_map;  /* RFC 5280 policy inputs */
@@ -30,7 +31,7 @@ void cr_trust_opts_init(struct cr_trust_opts *o);   /* defaults */
 void cr_trust_opts_clear(struct cr_trust_opts *o);
 /* Applies one 'trust' key=value from the policy (ca-file, ca-dir,
  * crl-file [repeatable], crl-check, depth, purpose, time, strict, policy,
- * explicit-policy, inhibit-any, inhibit-mapping). Relative paths resolve
+ * explicit-policy, inhibit-any, inhibit-mapping, allow-ca-leaf). Relative paths resolve
  * against base_dir. Returns CERTROLE_OK or CERTROLE_E_POLICY_ERROR with a
  * message (no file:line; the caller adds it) in err. */
 certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,

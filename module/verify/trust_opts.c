@@ -195,8 +195,10 @@ certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
         return CERTROLE_OK;
     }
     if (!strcmp(key, "strict") || !strcmp(key, "explicit-policy") ||
-        !strcmp(key, "inhibit-any") || !strcmp(key, "inhibit-mapping")) {
+        !strcmp(key, "inhibit-any") || !strcmp(key, "inhibit-mapping") ||
+        !strcmp(key, "allow-ca-leaf")) {
         int *slot = !strcmp(key, "strict") ? &o->strict
+                  : !strcmp(key, "allow-ca-leaf") ? &o->allow_ca_leaf
                   : !strcmp(key, "explicit-policy") ? &o->explicit_policy
                   : !strcmp(key, "inhibit-any") ? &o->inhibit_any : &o->inhibit_map;
         if (parse_bool(value, slot) < 0) {
@@ -221,6 +223,6 @@ certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
     }
     errf(err, errlen, "unknown trust option '%s' (known: ca-file, ca-dir, crl-file, "
          "crl-check, depth, purpose, time, strict, policy, explicit-policy, "
-         "inhibit-any, inhibit-mapping)", key);
+         "inhibit-any, inhibit-mapping, allow-ca-leaf)", key);
     return CERTROLE_E_POLICY_ERROR;
 }

@@ -122,9 +122,16 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         if (use_cache && cr_cache_key_init(&key, leaf, untrusted) == 0 &&
             (r = cr_cache_get(cfg->cache, &key, now)) != NULL) {
             cr_ctx_leave(&rd);
-            audit(ctx, r);
-            *res = r;
-            return r->code;
+            /* The caller gets its own view, so per-caller fields (the
+             * peer's address) never reach the shared result. */
+            certrole_result *view = cr_result_view(r);
+            if (!view) {
+                cr_result_release(r);
+                return CERTROLE_E_NO_MEMORY;
+            }
+            audit(ctx, view);
+            *res = view;
+            return view->code;
         }
     }
     cr_config_ref(cfg);
@@ -173,7 +180,7 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     }
     struct cr_stack_outcome o;
     memset(&o, 0, sizeof o);
-    certrole_code src = cfg->stack ? cr_stack_run(cfg->stack, &r->id, &o) : CERTROLE_OK;
+    certrole_code src = cfg->stack ? cr_stack_run(cfg->stack, &r->id, &ctx->log, &o) : CERTROLE_OK;
     take_outcome(r, &o);
     if (src == CERTROLE_OK)
         cr_result_set(r, CERTROLE_OK, "certificate chain is valid and the peer is known", "");

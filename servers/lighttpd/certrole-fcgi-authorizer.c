@@ -200,8 +200,13 @@ static void handle(certrole_ctx *ctx, FCGX_Request *req)
         goto done;
     }
     code = certrole_verify_pem(ctx, pem, len, &res);
-    if (res)
+    if (res) {
+        /* lighttpd's client address, for the audit line. */
+        const char *peer = FCGX_GetParam("REMOTE_ADDR", req->envp);
+        if (peer)
+            (void)certrole_result_set_peer(res, peer);
         code = certrole_authorize_target(ctx, res, method, path, CERTROLE_TARGET_RAW, &authz);
+    }
     if (code != CERTROLE_OK) {
         int status = code == CERTROLE_E_NO_CERTIFICATE ? 401 : 403;
         alog(LOG_INFO, "%s %s: %s (status %d): %s",

@@ -93,6 +93,7 @@ ngx_http_certrole_lookup(ngx_http_request_t *r, certrole_ctx *ctx,
     ngx_pool_cleanup_t         *cln;
     certrole_result            *res;
     ngx_uint_t                  i;
+    char                        peer[NGX_SOCKADDR_STRLEN + 1];
 
     c = ngx_http_certrole_tls_connection(r);
     ssl = c->ssl->connection;
@@ -110,6 +111,14 @@ ngx_http_certrole_lookup(ngx_http_request_t *r, certrole_ctx *ctx,
     (void) certrole_verify_ssl(ctx, ssl, &res);
     if (res == NULL) {
         return NULL;
+    }
+
+    /* The client's address, for the audit line of every request on this
+     * connection (the library escapes it). */
+    if (c->addr_text.len < sizeof(peer)) {
+        ngx_memcpy(peer, c->addr_text.data, c->addr_text.len);
+        peer[c->addr_text.len] = '\0';
+        (void) certrole_result_set_peer(res, peer);
     }
 
     /* One line per verification (not per request), so the cache can be

@@ -229,8 +229,17 @@ static int write_conf(int plain)
         "suffix \"c=US\"\n"
         "directory %s/db2\n"
         "maxsize 16777216\n"
+        "access to * by * read\n"
+        /* Edge cases kept apart from the Acme data: referrals, odd group
+         * names, a server size limit for one bind DN. */
+        "database mdb\n"
+        "suffix \"dc=edge,dc=example\"\n"
+        "directory %s/db3\n"
+        "maxsize 16777216\n"
+        "limits dn.exact=\"cn=limited,dc=edge,dc=example\" size.soft=3 size.hard=3\n"
+        "access to attrs=userPassword by anonymous auth by * none\n"
         "access to * by * read\n",
-        tu_src("tests/ldap/test.schema"), dir, dir, tls, dir, dir);
+        tu_src("tests/ldap/test.schema"), dir, dir, tls, dir, dir, dir);
     char *path = tu_strf("%s/%s", dir, plain ? "slapd-plain.conf" : "slapd.conf");
     int ok = write_text(path, conf);
     free(path);
@@ -255,9 +264,12 @@ static int load_ldif(void)
     free(acme); free(client); free(norole); free(a1); free(a2); free(a3);
     const char *slapadd = tu_env("SLAPADD", "/usr/sbin/slapadd");
     char *out = NULL;
-    char *cmd = tu_strf("mkdir -p '%s/db1' '%s/db2' && '%s' -q -f '%s/slapd.conf' -b dc=acme,dc=example -l '%s' && "
-                        "'%s' -q -f '%s/slapd.conf' -b c=US -l '%s'",
-                        dir, dir, slapadd, dir, ldif, slapadd, dir, tu_src("tests/ldap/certdn.ldif"));
+    char *cmd = tu_strf("mkdir -p '%s/db1' '%s/db2' '%s/db3' && "
+                        "'%s' -q -f '%s/slapd.conf' -b dc=acme,dc=example -l '%s' && "
+                        "'%s' -q -f '%s/slapd.conf' -b c=US -l '%s' && "
+                        "'%s' -q -f '%s/slapd.conf' -b dc=edge,dc=example -l '%s'",
+                        dir, dir, dir, slapadd, dir, ldif, slapadd, dir,
+                        tu_src("tests/ldap/certdn.ldif"), slapadd, dir, tu_src("tests/ldap/edge.ldif"));
     if (ok && tu_run(cmd, &out) != 0) {
         fprintf(stderr, "slapadd failed: %s\n%s\n", cmd, out ? out : "");
         ok = 0;

@@ -1,6 +1,7 @@
-/* A throwaway OpenLDAP slapd for the ldap realm tests: slapd.conf and two
+/* A throwaway OpenLDAP slapd for the ldap realm tests: slapd.conf and three
  * mdb databases in a private directory (dc=acme,dc=example: people and
- * groups; c=US: entries named like certificate subjects), loaded with
+ * groups; c=US: entries named like certificate subjects; dc=edge,dc=example:
+ * referrals, odd group names and a size-limited bind DN), loaded with
  * slapadd from the LDIF files in tests/ldap, listening on loopback with plain LDAP
  * (StartTLS offered) and LDAPS, both with the test PKI's server.pem.
  * Also makes test certificates with awkward subjects, signed by the test

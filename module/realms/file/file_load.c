@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "certrole.h"
 #include "file_parse.h"
+#include "role_name.h"
 #include "tomcat.h"
 
 /* Shared by both loaders while a table is being built. */
@@ -352,7 +353,7 @@ static int tomcat_user(void *ctx, const char *username, const char *roles, long 
     size_t rl = strlen(roles);
     while (cr_frole_next(roles, rl, &pos, &role, &rlen)) {
         if (!cr_frole_valid(role, rlen)) {
-            errf(err, errlen, "%s:%ld: bad role name '%.*s' (allowed: A-Z a-z 0-9 . _ : -)",
+            errf(err, errlen, "%s:%ld: bad role name '%.*s' (allowed: " CR_ROLE_NAME_CHARS ")",
                  L->path, line, (int)(rlen > 64 ? 64 : rlen), role);
             return -1;
         }

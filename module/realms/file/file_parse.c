@@ -1,6 +1,7 @@
 /* Line format of the certrole realm file (see file_parse.h). */
 #include "file_parse.h"
 #include <string.h>
+#include "role_name.h"
 
 #define FAIL(p, m) do { *col = (size_t)((p) - line) + 1; *msg = (m); return -1; } while (0)
 
@@ -21,20 +22,15 @@ static int is_sha256_prefix(const char *p)
     return 1;
 }
 
+/* Role names follow the core's one rule (role_name.h). */
 static int role_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
+    return cr_role_char(c);
 }
 
 int cr_frole_valid(const char *s, size_t len)
 {
-    if (len == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!role_char((unsigned char)s[i]))
-            return 0;
-    return 1;
+    return cr_role_name_valid(s, len);
 }
 
 static int hexval(unsigned char c)
@@ -132,7 +128,7 @@ static int parse_roles(const char *line, const char *p, const char *end, cr_flin
             FAIL(r, out->nroles ? "expected a role name after ','"
                                 : "no roles: roles come before attributes such as user=");
         if (p < end && !is_ws(*p) && *p != ',')
-            FAIL(p, "bad character in role name (allowed: A-Z a-z 0-9 . _ : -)");
+            FAIL(p, "bad character in role name (allowed: " CR_ROLE_NAME_CHARS ")");
         out->nroles++;
         out->roleslen = (size_t)(p - out->roles);
         const char *q = p;

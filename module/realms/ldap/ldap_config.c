@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <ldap.h>
+#include "role_name.h"
 #include "ldap_config.h"
 #include "ldap_dn.h"
 #include "ldap_filter.h"
@@ -163,17 +164,19 @@ static int dn_arg(const char *key, const char *v, char **out, char *err, size_t 
     return 0;
 }
 
-/* One "DN:role" item. The role is after the last ':' (role names have no
- * ':'; a DN value may). */
+/* One "DN:role" item. The role is after the last ':' (so a mapped role
+ * has no ':', although the role-name rule allows one; a DN value may). */
 static int map_item(const char *item, const char *where, struct cr_ldap_rolemap **m,
                     size_t *n, char *err, size_t errlen)
 {
     const char *colon = strrchr(item, ':');
     if (!colon || colon == item || !colon[1])
         return fail(err, errlen, "%s: \"%s\": expected GROUP-DN:ROLE", where, item);
-    for (const char *p = colon + 1; *p; p++)
-        if (isspace((unsigned char)*p) || !isprint((unsigned char)*p))
-            return fail(err, errlen, "%s: \"%s\": bad role name", where, item);
+    /* The core would drop a role outside its rule at every lookup: refuse
+     * it here, where the policy's author sees it. */
+    if (!cr_role_name_valid(colon + 1, strlen(colon + 1)))
+        return fail(err, errlen, "%s: \"%s\": bad role name (allowed: " CR_ROLE_NAME_CHARS ")",
+                    where, item);
     char *dn = strndup(item, (size_t)(colon - item));
     if (!dn)
         return fail(err, errlen, "out of memory");

@@ -89,6 +89,15 @@ static certrole_realm_status nomem(struct walk *w)
     return CERTROLE_REALM_UNAVAILABLE;
 }
 
+/* More groups than a lookup reads: a partial role set is never returned. */
+static certrole_realm_status too_many(struct walk *w)
+{
+    cr_ldap_outcome_set_message(w->o, "%s: more than %d groups for one entry; a partial role "
+                                "set is never returned (narrow group-base= or nested-depth=)",
+                                cr_ldap_conn_uri(w->p, w->conn), MAX_GROUPS);
+    return CERTROLE_REALM_UNAVAILABLE;
+}
+
 /* Values of the role attributes of one entry: DNs go to 'groups', other
  * values are role names. */
 static int role_attr_values(struct walk *w, LDAPMessage *m, struct list *groups, int literal_ok)
@@ -134,9 +143,14 @@ static certrole_realm_status by_role_attrs(struct walk *w, LDAPMessage *entry)
         for (size_t i = 0; i < level.n && st == CERTROLE_REALM_FOUND; i++) {
             const char *dn = level.v[i];
             char *key = cr_ldap_dn_key(dn), *name = NULL;
-            if (!key || list_has(&w->seen, key) || w->seen.n >= MAX_GROUPS) {
-                free(key);          /* not a DN after all, a cycle, or too many */
+            if (!key || list_has(&w->seen, key)) {
+                free(key);          /* not a DN after all, or a cycle */
                 continue;
+            }
+            if (w->seen.n >= MAX_GROUPS) {
+                free(key);
+                st = too_many(w);
+                break;
             }
             if (list_add(&w->seen, key) != 0) {
                 free(key);
@@ -230,18 +244,34 @@ static certrole_realm_status search_groups(struct walk *w, const struct list *va
     int rc = cr_ldap_conn_search(w->p, w->conn, w->c->group_base, w->c->group_scope,
                                  filter, attrs, MAX_GROUPS, &res);
     free(filter);
-    /* A size limit keeps the groups read so far: fewer roles, never more. */
-    if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
+    /* The size limit (ours or the server's) or a referral leaves groups
+     * unread: a partial role set is never returned. */
+    if (rc == LDAP_SIZELIMIT_EXCEEDED) {
+        cr_ldap_outcome_set_message(w->o, "%s: the group search under %s hit the size limit "
+                                    "after %d entries; a partial role set is never returned",
+                                    cr_ldap_conn_uri(w->p, w->conn), w->c->group_base,
+                                    ldap_count_entries(w->conn->ld, res));
+        ldap_msgfree(res);
+        return CERTROLE_REALM_UNAVAILABLE;
+    }
+    if (rc != LDAP_SUCCESS) {
         ldap_msgfree(res);
         cr_ldap_conn_error(w->p, w->conn, rc,
                            rc == LDAP_NO_SUCH_OBJECT ? "group-base does not exist" : "group search", w->o);
+        return CERTROLE_REALM_UNAVAILABLE;
+    }
+    if (cr_ldap_outcome_referral(w->o, w->conn->ld, res, cr_ldap_conn_uri(w->p, w->conn),
+                                 "group search", w->c->group_base)) {
+        ldap_msgfree(res);
         return CERTROLE_REALM_UNAVAILABLE;
     }
     for (LDAPMessage *m = ldap_first_entry(w->conn->ld, res); m && st == CERTROLE_REALM_FOUND;
          m = ldap_next_entry(w->conn->ld, m)) {
         char *dn = ldap_get_dn(w->conn->ld, m);
         char *key = dn ? cr_ldap_dn_key(dn) : NULL;
-        if (key && !list_has(&w->seen, key) && w->seen.n < MAX_GROUPS) {
+        if (key && !list_has(&w->seen, key) && w->seen.n >= MAX_GROUPS)
+            st = too_many(w);
+        else if (key && !list_has(&w->seen, key)) {
             char *name = first_value(w->conn->ld, m, w->c->group_name_attr);
             if (list_add(&w->seen, key) != 0 || list_add(next, dn) != 0 ||
                 add_group_role(w, key, dn, name) != 0)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ldap.h>
 #include "ldap_outcome.h"
 
 int cr_ldap_outcome_set_user(struct cr_ldap_outcome *o, const char *user)
@@ -47,6 +48,24 @@ int cr_ldap_outcome_set_message(struct cr_ldap_outcome *o, const char *fmt, ...)
     free(o->message);
     o->message = m;
     return 0;
+}
+
+int cr_ldap_outcome_referral(struct cr_ldap_outcome *o, LDAP *ld, LDAPMessage *res,
+                             const char *uri, const char *what, const char *base)
+{
+    LDAPMessage *ref = ldap_first_reference(ld, res);
+    if (!ref)
+        return 0;
+    char **urls = NULL;
+    if (ldap_parse_reference(ld, ref, &urls, NULL, 0) != LDAP_SUCCESS)
+        urls = NULL;
+    cr_ldap_outcome_set_message(o, "%s: the %s under %s returned a referral%s%s, which is not "
+                                "followed: the part of the directory it points to is not "
+                                "searched, so the answer would be incomplete (choose a base "
+                                "that holds no referral)", uri, what, base,
+                                urls && urls[0] ? " to " : "", urls && urls[0] ? urls[0] : "");
+    ldap_memvfree((void **)urls);
+    return 1;
 }
 
 int cr_ldap_outcome_copy(struct cr_ldap_outcome *dst,

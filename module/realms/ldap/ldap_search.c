@@ -168,6 +168,14 @@ certrole_realm_status cr_ldap_find_entry(struct cr_ldap_pool *p, struct cr_ldap_
         if (matches++ == 0)
             e->entry = m;
     }
+    if (matches <= 1 && cr_ldap_outcome_referral(o, conn->ld, e->res, cr_ldap_conn_uri(p, conn),
+                                                 "search", base)) {
+        /* One entry here and a referral: the other partition could hold
+         * a second match (ambiguous); none here: it could hold the only
+         * one (not "not found"). */
+        st = CERTROLE_REALM_UNAVAILABLE;
+        goto out;
+    }
     if (matches == 0) {
         st = CERTROLE_REALM_NOT_FOUND;
         cr_ldap_outcome_set_message(o, "%s: no entry matches %s under %s",
