@@ -34,7 +34,8 @@ allowed() {
 
 for log in "$build"/tests/*.log "$build"/tests/conformance/*.log "$build"/tests/tools/*.log \
            "$build"/_sanitize/tests/*.log "$build"/_sanitize/tests/conformance/*.log \
-           "$build"/_sanitize/tests/tools/*.log "$build"/_tsan/tests/*.log; do
+           "$build"/_sanitize/tests/tools/*.log "$build"/_tsan/tests/*.log \
+           "$build"/_intree/_tsan/tests/*.log; do
     case "$log" in */test-suite.log) continue ;; esac
     trs="${log%.log}.trs"
     [ -f "$trs" ] || continue
