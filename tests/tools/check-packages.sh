@@ -64,9 +64,10 @@ function each(re, kind, cut,    s, t) {
 '
 uses=()
 [ ${#sources[@]} -eq 0 ] || mapfile -t uses < <(awk "$scan" "${sources[@]}")
-# configure: AC_PATH_PROG([VAR], [program], ...)
+# configure: AC_PATH_PROG([VAR], [program], ...) and AC_PATH_PROGS([VAR],
+# [program other-name], ...): the first name, the Debian one.
 while IFS= read -r p; do uses+=("program $p configure.ac"); done < <(
-    sed -n 's/^AC_PATH_PROG(\[[A-Z_]*\], *\[\([^]]*\)\].*/\1/p' "$src/configure.ac")
+    sed -n 's/.*AC_PATH_PROGS*(\[[A-Z_0-9]*\], *\[\([^] ]*\).*/\1/p' "$src/configure.ac")
 
 for u in "${uses[@]}"; do
     read -r kind name where <<<"$u"
