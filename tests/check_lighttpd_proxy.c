@@ -17,6 +17,7 @@
 #define GATE "4f1c0b9e7d2a53c6a8e1f0b2d4c6e8a0"
 
 struct lt {
+    const char *gate;   /* the gate value in both lighttpd.conf and the script */
     char *dir;
     int port, uport;
     pid_t auth, httpd;
@@ -41,7 +42,7 @@ static void write_gate(struct lt *l)
     char *at = strstr(lua, "\"CHANGE-ME\"");
     ck_assert_msg(at != NULL, "no gate line in certrole-gate.lua");
     *at = '\0';
-    char *out = tu_strf("%s\"" GATE "\"%s", lua, at + strlen("\"CHANGE-ME\""));
+    char *out = tu_strf("%s\"%s\"%s", lua, l->gate, at + strlen("\"CHANGE-ME\""));
     char *p = tu_strf("%s/certrole-gate.lua", l->dir);
     tu_write_file(p, out);
     free(p); free(out); free(lua);
@@ -76,9 +77,10 @@ static void start_authorizer(struct lt *l)
     free(ppath); free(sock); free(alog); free(lfile);
 }
 
-static void lt_start(struct lt *l, const char *modules)
+static void lt_start(struct lt *l, const char *modules, const char *gate)
 {
     memset(l, 0, sizeof *l);
+    l->gate = gate;
     l->dir = tu_mkdtemp("lighttpd-proxy");
     l->port = tu_free_port();
     do
@@ -93,7 +95,7 @@ static void lt_start(struct lt *l, const char *modules)
     char *port = tu_strf("%d", l->port), *uport = tu_strf("%d", l->uport);
     char *pki = wt_pki_dir();
     const char *kv[] = { "DIR", l->dir, "PORT", port, "UPORT", uport, "PKI", pki,
-                         "GATE", GATE, "MODULES", modules, NULL };
+                         "GATE", gate, "MODULES", modules, NULL };
     char *conf = wt_subst(tmpl, kv), *cpath = tu_strf("%s/lighttpd.conf", l->dir);
     tu_write_file(cpath, conf);
     char *hlog = tu_strf("%s/lighttpd.out", l->dir);
@@ -160,7 +162,7 @@ static void assert_allowed_carries_identity(struct lt *l)
 START_TEST(proxy_listed_first_cannot_bypass_the_authorizer)
 {
     struct lt l;
-    lt_start(&l, "\"mod_proxy\", \"mod_magnet\", \"mod_fastcgi\"");
+    lt_start(&l, "\"mod_proxy\", \"mod_magnet\", \"mod_fastcgi\"", GATE);
     assert_unauthenticated_fail_closed(&l);
     assert_allowed_carries_identity(&l);
     lt_stop(&l);
@@ -170,9 +172,27 @@ END_TEST
 START_TEST(recommended_order_fails_closed_and_carries_identity)
 {
     struct lt l;
-    lt_start(&l, "\"mod_magnet\", \"mod_fastcgi\", \"mod_proxy\"");
+    lt_start(&l, "\"mod_magnet\", \"mod_fastcgi\", \"mod_proxy\"", GATE);
     assert_unauthenticated_fail_closed(&l);
     assert_allowed_carries_identity(&l);
+    lt_stop(&l);
+}
+END_TEST
+
+/* A sample installed without choosing a gate: the placeholder is public,
+ * so the script refuses every request, even one carrying it. */
+START_TEST(placeholder_gate_refuses_everything)
+{
+    struct lt l;
+    lt_start(&l, "\"mod_proxy\", \"mod_magnet\", \"mod_fastcgi\"", "CHANGE-ME");
+    ck_assert_int_eq(wt_get(l.dir, l.port, NULL, NULL, "-H 'X-Certrole-Gate: CHANGE-ME'",
+                            "/InvoiceService/list", NULL), 500);
+    ck_assert_int_eq(wt_get(l.dir, l.port, "client-chain.pem", "client.key", NULL,
+                            "/InvoiceService/list", NULL), 500);
+    wt_sleep_ms(200);
+    char *log = wt_file(l.dir, "backend.log");
+    ck_assert_msg(*log == '\0', "the upstream saw a request: %s", log);
+    free(log);
     lt_stop(&l);
 }
 END_TEST
@@ -184,6 +204,7 @@ static Suite *lighttpd_proxy_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, proxy_listed_first_cannot_bypass_the_authorizer);
     tcase_add_test(tc, recommended_order_fails_closed_and_carries_identity);
+    tcase_add_test(tc, placeholder_gate_refuses_everything);
     suite_add_tcase(s, tc);
     return s;
 }
