@@ -53,7 +53,8 @@ static int auth_start(struct srv *s, const char *authorizer, const char *pol)
 {
     char *sock = bench_strf("%s/authorizer.sock", s->dir), *log = bench_strf("%s/auth.log", s->dir);
     /* audit lines formatted and dropped, as in the other figures */
-    char *const argv[] = { (char *)authorizer, "-p", (char *)pol, "-s", sock, "-l", "/dev/null", NULL };
+    char *const argv[] = { (char *)authorizer, "-p", (char *)pol, "-s", sock,
+                           "-l", "/dev/null", NULL };
     s->auth = tu_spawn(argv, log);
     struct stat st;
     for (int i = 0; s->auth > 0 && i < 200 && stat(sock, &st) != 0; i++)
