@@ -58,6 +58,7 @@ void bench_threads(void);    /* bench_threads.c: 2 threads vs 1 on one ctx */
 void bench_realm_file(void); /* bench_realm.c: file realm 1M vs 1k */
 void bench_ldap(void);       /* bench_ldap.c: LDAP realm cached vs uncached */
 void bench_nginx(void);      /* bench_nginx.c: nginx keepalive mTLS req/s */
+void bench_lighttpd(void);   /* bench_lighttpd.c: lighttpd with/without the authorizer */
 #endif
 
 /* One chain of the test PKI behind a certrole context (bench_verify.c):
