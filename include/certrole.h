@@ -107,7 +107,7 @@ CERTROLE_API certrole_code certrole_open(certrole_ctx **ctx,
                                          char **errmsg);
 
 /* Same as certrole_open, from policy text in memory. 'name' is used in
- * error messages and as the base for relative paths' ("<string>" if NULL;
+ * error messages and as the base for relative paths' ("policy text" if NULL;
  * relative paths then resolve against the working directory). */
 CERTROLE_API certrole_code certrole_open_string(certrole_ctx **ctx,
                                                 const char *policy_text,
@@ -201,16 +201,55 @@ CERTROLE_API certrole_code certrole_verify_data(certrole_ctx *ctx,
 
 /* ----- authorization --------------------------------------------------- */
 
+/* How the request target handed to certrole_authorize_target was read. */
+typedef enum {
+    CERTROLE_TARGET_RAW = 0,     /* the request-target exactly as received (origin-form; query allowed): decoded once here */
+    CERTROLE_TARGET_DECODED = 1  /* a path the server already percent-decoded once: not decoded again, '%' is literal */
+} certrole_target_form;
+
+/* The answer of certrole_authorize_target: what was judged, by which
+ * rule, and why. Opaque; free with certrole_authz_free(). */
+typedef struct certrole_authz certrole_authz;
+
 /* Applies the policy's 'require METHOD PATH ROLE...' rules to a result.
  * Returns CERTROLE_OK when the request may proceed, the result's own code
  * when the peer was already denied, CERTROLE_E_FORBIDDEN when it lacks
- * every role the longest matching rule names. A path no rule covers is
- * allowed for any verified, mapped peer. Writes one audit line.
- * Uses the configuration the result was made with. Thread-safe. */
+ * every role the longest matching rule names or when the target is
+ * refused (see certrole-policy(5), "Request paths"), and
+ * CERTROLE_E_INVALID_ARGUMENT / CERTROLE_E_NO_MEMORY. A path no rule
+ * covers is allowed for any verified, mapped peer. Writes one audit line.
+ *
+ * 'target' is the request target as the server received it
+ * (CERTROLE_TARGET_RAW, preferred: "/a/b%20c?q=1") or a path the server
+ * already decoded once (CERTROLE_TARGET_DECODED). The library decodes
+ * exactly once, so pass what the backend will route: never a path that
+ * was decoded and then handed over as RAW. In DECODED form '%' is never
+ * decoded; since it can only come from an encoded '%', it is refused
+ * as %25 is in RAW form.
+ *
+ * If authz is not NULL, *authz gets a new answer (NULL only on
+ * CERTROLE_E_NO_MEMORY, or CERTROLE_E_INVALID_ARGUMENT without memory)
+ * the caller frees with certrole_authz_free(). Uses the configuration
+ * the result was made with. Thread-safe. */
+CERTROLE_API certrole_code certrole_authorize_target(certrole_ctx *ctx,
+        const certrole_result *res, const char *method, const char *target,
+        certrole_target_form form, certrole_authz **authz /* may be NULL */);
+
+/* certrole_authorize_target(ctx, res, method, path, CERTROLE_TARGET_RAW,
+ * NULL): 'path' is the raw request target, decoded once here. */
 CERTROLE_API certrole_code certrole_authorize(certrole_ctx *ctx,
                                               const certrole_result *res,
                                               const char *method,
                                               const char *path);
+
+/* Accessors of an answer. Strings are owned by it; NULL a is allowed.
+ * Not thread-safe per answer; it outlives reloads and the result. */
+CERTROLE_API const char *certrole_authz_path(const certrole_authz *a);   /* the normalised path that was judged ("" if refused before) */
+CERTROLE_API const char *certrole_authz_rule(const certrole_authz *a);   /* "FILE:LINE" of the rule that matched, NULL if none */
+CERTROLE_API size_t certrole_authz_role_count(const certrole_authz *a);  /* roles that rule requires */
+CERTROLE_API const char *certrole_authz_role(const certrole_authz *a, size_t i);
+CERTROLE_API const char *certrole_authz_reason(const certrole_authz *a); /* one line: why allowed/denied */
+CERTROLE_API void certrole_authz_free(certrole_authz *a);
 
 /* ----- results (not thread-safe per result; read-only after creation) --- */
 

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "web/webtest.h"
+#include <certrole.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,8 @@ static void lt_start(struct lt *l)
     char *pol = tu_strf("trust ca-file=%s crl-file=%s crl-check=chain\n"
                         "realm required file path=users.realm\n"
                         "require GET /InvoiceService/list invoice-readonly\n"
-                        "require POST /InvoiceService/ invoice-write\n",
+                        "require POST /InvoiceService/ invoice-write\n"
+                        "require * /admin admin\n",
                         bpath, tu_pki("crl.pem"));
     char *ppath = tu_strf("%s/acme.policy", l->dir);
     tu_write_file(ppath, pol);
@@ -58,7 +60,11 @@ static void lt_start(struct lt *l)
     /* the backend: the same CGI script at every path the tests use */
     char *cgi = tu_read_file(tu_src("tests/web/backend.cgi"), NULL);
     ck_assert_msg(cgi != NULL, "tests/web/backend.cgi missing");
-    const char *paths[] = { "www/InvoiceService/list", "www/public/info", NULL };
+    /* under www/admin/ and its look-alikes: what a request that slipped
+     * past "require * /admin admin" would be served */
+    const char *paths[] = { "www/InvoiceService/list", "www/public/info",
+                            "www/admin/%2e%2e/public", "www/admin;x", "www/admin;/secret",
+                            "www/admin/secret", NULL };
     for (int i = 0; paths[i]; i++) {
         char *f = tu_strf("%s/%s", l->dir, paths[i]);
         char *d = tu_strf("%s", f);
@@ -77,14 +83,17 @@ static void lt_start(struct lt *l)
     tu_write_file(cpath, conf);
 
     char *sock = tu_strf("%s/authorizer.sock", l->dir);
-    char *alog = tu_strf("%s/authorizer.log", l->dir);
-    char *const aargv[] = { (char *)authorizer_path(), "-p", ppath, "-s", sock, NULL };
+    /* reasons go to the -l file; stderr only gets startup errors */
+    char *alog = tu_strf("%s/authorizer.stderr", l->dir);
+    char *lfile = tu_strf("%s/authorizer.log", l->dir);
+    char *const aargv[] = { (char *)authorizer_path(), "-p", ppath, "-s", sock,
+                            "-l", lfile, NULL };
     l->auth = wt_spawn(aargv, alog, l->dir);
     struct stat st;
     for (int i = 0; i < 100 && stat(sock, &st) != 0; i++)
         wt_sleep_ms(50);
     if (stat(sock, &st) != 0) {
-        char *t = file_in(l, "authorizer.log");
+        char *t = file_in(l, "authorizer.stderr");
         ck_abort_msg("authorizer did not start: %s", t);
     }
 
@@ -97,7 +106,7 @@ static void lt_start(struct lt *l)
     }
     free(root); free(inter); free(bundle); free(bpath); free(realm); free(pol);
     free(ppath); free(cgi); free(tmpl); free(port); free(pki); free(conf);
-    free(cpath); free(sock); free(alog); free(hlog);
+    free(cpath); free(sock); free(alog); free(lfile); free(hlog);
 }
 
 static void lt_stop(struct lt *l)
@@ -114,12 +123,16 @@ static int get(struct lt *l, const char *cert, const char *key,
     return wt_get(l->dir, l->port, cert, key, extra, path, body);
 }
 
-/* The authorizer's log line for a refused request names the code. */
+/* The authorizer's log line for a refused request names the code; it is
+ * in the file given with -l, not on stderr (which lighttpd drops once it
+ * daemonises). */
 static void assert_auth_log(struct lt *l, const char *needle)
 {
-    char *t = file_in(l, "authorizer.log");
+    char *t = file_in(l, "authorizer.log"), *e = file_in(l, "authorizer.stderr");
     ck_assert_msg(strstr(t, needle), "authorizer log lacks \"%s\":\n%s", needle, t);
+    ck_assert_msg(!strstr(e, needle), "on stderr too:\n%s", e);
     free(t);
+    free(e);
 }
 
 START_TEST(right_certificate_reaches_backend_with_user_and_roles)
@@ -296,6 +309,92 @@ START_TEST(require_rules_apply_to_the_method)
 }
 END_TEST
 
+/* backend.log (written by backend.cgi) once it has 'lines' lines. */
+static char *backend_log(struct lt *l, int lines)
+{
+    char *t = NULL;
+    for (int i = 0; i < 40; i++) {
+        free(t);
+        t = file_in(l, "backend.log");
+        int n = 0;
+        for (const char *c = t; *c; c++)
+            n += *c == '\n';
+        if (n >= lines)
+            break;
+        wt_sleep_ms(50);
+    }
+    return t;
+}
+
+START_TEST(hostile_paths_are_refused_and_never_reach_the_backend)
+{
+    /* each would be served from under www/admin/ (or a look-alike); an
+     * overlong "/%C0%AF" lighttpd refuses itself, with 400 */
+    static const char *const hostile[] = {
+        "/admin/%252e%252e/public", "/admin;x", "/admin;/secret",
+        "/a/../admin/secret", "//admin/secret", "/%61dmin/secret", "/admin%2Fsecret",
+    };
+    struct lt l;
+    lt_start(&l);
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        char *body = NULL;
+        int st = get(&l, "client-chain.pem", "client.key", "--path-as-is", hostile[i], &body);
+        ck_assert_msg(st == 403, "%s: status %d, body %s", hostile[i], st, body ? body : "");
+        free(body);
+    }
+    assert_auth_log(&l, "request path refused: encoded '%' (%25)");
+    assert_auth_log(&l, "request path refused: path parameter");
+    /* none reached the backend; an allowed request does */
+    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", NULL, "/public/info", NULL), 200);
+    char *log = backend_log(&l, 1);
+    ck_assert_msg(strcmp(log, "target=[/public/info] routed=[/public/info]\n") == 0, "%s", log);
+    free(log);
+    lt_stop(&l);
+}
+END_TEST
+
+START_TEST(accepted_paths_reach_the_backend_as_judged)
+{
+    static const char *const accepted[] = {
+        "/public/info", "/a/../public/info", "/%70ublic/info", "/public//./info",
+        "/admin/%2e%2e/public/info", "/public/info?q=/../admin",
+    };
+    size_t nacc = sizeof accepted / sizeof accepted[0];
+    struct lt l;
+    lt_start(&l);
+    char *pol = tu_strf("%s/acme.policy", l.dir), *err = NULL;
+    certrole_ctx *ctx = NULL;
+    ck_assert_msg(certrole_open(&ctx, pol, &err) == CERTROLE_OK, "%s", err ? err : "");
+    size_t len = 0;
+    char *pem = tu_read_file(tu_pki("client-chain.pem"), &len);
+    certrole_result *res = NULL;
+    ck_assert_int_eq(certrole_verify_pem(ctx, pem, len, &res), CERTROLE_OK);
+    for (size_t i = 0; i < nacc; i++) {
+        int st = get(&l, "client-chain.pem", "client.key", "--path-as-is", accepted[i], NULL);
+        ck_assert_msg(st == 200, "%s: status %d", accepted[i], st);
+        char *log = backend_log(&l, (int)i + 1);
+        char *last = log + strlen(log);
+        ck_assert_msg(last > log, "nothing reached the backend for %s", accepted[i]);
+        last--;                                   /* the final '\n' */
+        while (last > log && last[-1] != '\n')
+            last--;
+        certrole_authz *a = NULL;
+        ck_assert_int_eq(certrole_authorize_target(ctx, res, "GET", accepted[i],
+                                                   CERTROLE_TARGET_RAW, &a), CERTROLE_OK);
+        char *want = tu_strf("target=[%s] routed=[%s]\n", accepted[i], certrole_authz_path(a));
+        ck_assert_msg(strcmp(last, want) == 0, "backend: %swant:    %s", last, want);
+        free(want);
+        certrole_authz_free(a);
+        free(log);
+    }
+    certrole_result_free(res);
+    certrole_close(ctx);
+    free(pem);
+    free(pol);
+    lt_stop(&l);
+}
+END_TEST
+
 static Suite *lighttpd_suite(void)
 {
     Suite *s = suite_create("lighttpd");
@@ -310,6 +409,8 @@ static Suite *lighttpd_suite(void)
     tcase_add_test(tc, spoofed_headers_do_not_reach_the_backend);
     tcase_add_test(tc, changed_realm_takes_effect_without_restart);
     tcase_add_test(tc, require_rules_apply_to_the_method);
+    tcase_add_test(tc, hostile_paths_are_refused_and_never_reach_the_backend);
+    tcase_add_test(tc, accepted_paths_reach_the_backend_as_judged);
     suite_add_tcase(s, tc);
     return s;
 }

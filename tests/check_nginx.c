@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "web/nginxtest.h"
+#include <certrole.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,124 @@ START_TEST(export_headers_off_exports_nothing_but_still_strips)
 }
 END_TEST
 
+
+/* ---- request paths: what is judged is what the backend routes -------- */
+
+/* nginx-paths.conf.in with /admin guarded for the admin role, which the
+ * client certificate's user (crm, invoice-readonly) lacks. */
+static void paths_start(struct ngx *n)
+{
+    nt_prepare(n, "nginx-paths.conf.in");
+    char *pol = tu_strf("trust ca-file=%s crl-file=%s crl-check=chain\n"
+                        "realm required file path=users.realm\n"
+                        "require * /admin admin\n"
+                        "require GET /InvoiceService/list invoice-readonly\n",
+                        tu_pki("ca-file.pem"), tu_pki("crl.pem"));
+    char *path = tu_strf("%s/acme.policy", n->dir);
+    tu_write_file(path, pol);
+    free(pol);
+    free(path);
+    nt_launch(n);
+}
+
+/* backend.log once it has 'lines' lines (nginx logs after answering). */
+static char *backend_log(struct ngx *n, int lines)
+{
+    char *t = NULL;
+    for (int i = 0; i < 60; i++) {
+        free(t);
+        t = file_in(n, "backend.log");
+        if (nt_count(t, "\n") >= lines)
+            break;
+        wt_sleep_ms(50);
+    }
+    return t;
+}
+
+START_TEST(hostile_paths_are_refused_and_never_reach_the_backend)
+{
+    /* each would reach /admin (or be routed two ways) on some backend */
+    static const char *const hostile[] = {
+        "/admin/%252e%252e/public", "/admin;x", "/admin;jsessionid=x", "/admin;/secret",
+        "/%C0%AFadmin", "/alias/x", "/a/../admin", "//admin", "/%61dmin", "/admin%2Fx",
+        "/public/%2e%2e/admin;x", "/admin%3Bx",
+    };
+    struct ngx n;
+    paths_start(&n);
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        char *body = NULL;
+        int st = get(&n, "client-chain.pem", "client.key", "--path-as-is", hostile[i], &body);
+        ck_assert_msg(st == 403, "%s: status %d, body %s", hostile[i], st, body ? body : "");
+        free(body);
+    }
+    /* not one of them reached the backend; an allowed request does */
+    ck_assert_int_eq(get(&n, "client-chain.pem", "client.key", NULL, "/public/x", NULL), 200);
+    char *log = backend_log(&n, 1);
+    ck_assert_msg(nt_count(log, "\n") == 1 && strstr(log, "target=[/public/x]"), "%s", log);
+    free(log);
+    char *err = file_in(&n, "error.log");
+    ck_assert_msg(strstr(err, "request path refused: encoded '%' (%25)"), "%s", err);
+    ck_assert_msg(strstr(err, "request path refused: path parameter"), "%s", err);
+    free(err);
+    ngx_stop(&n);
+}
+END_TEST
+
+/* The path the library judges for target, with the test's policy. */
+static char *judged_path(struct ngx *n, const char *target)
+{
+    char *pol = tu_strf("%s/acme.policy", n->dir), *err = NULL;
+    certrole_ctx *ctx = NULL;
+    ck_assert_msg(certrole_open(&ctx, pol, &err) == CERTROLE_OK, "%s", err ? err : "");
+    size_t len = 0;
+    char *pem = tu_read_file(tu_pki("client-chain.pem"), &len);
+    certrole_result *res = NULL;
+    ck_assert_int_eq(certrole_verify_pem(ctx, pem, len, &res), CERTROLE_OK);
+    certrole_authz *a = NULL;
+    ck_assert_int_eq(certrole_authorize_target(ctx, res, "GET", target, CERTROLE_TARGET_RAW, &a),
+                     CERTROLE_OK);
+    char *out = tu_strf("%s", certrole_authz_path(a));
+    certrole_authz_free(a);
+    certrole_result_free(res);
+    certrole_close(ctx);
+    free(pem);
+    free(pol);
+    return out;
+}
+
+START_TEST(accepted_paths_reach_the_backend_as_judged)
+{
+    static const char *const accepted[] = {
+        "/public/x", "/a/../public/y", "/%70ublic/z", "/admin/%2e%2e/public/w",
+        "/public/./q//r", "/public/a%20b", "/public/s?q=/../admin", "/ADMIN",
+        "/InvoiceService/list",
+    };
+    size_t nacc = sizeof accepted / sizeof accepted[0];
+    struct ngx n;
+    paths_start(&n);
+    for (size_t i = 0; i < nacc; i++) {
+        int st = get(&n, "client-chain.pem", "client.key", "--path-as-is", accepted[i], NULL);
+        ck_assert_msg(st == 200, "%s: status %d", accepted[i], st);
+    }
+    char *log = backend_log(&n, (int)nacc);
+    ck_assert_msg(nt_count(log, "\n") == (int)nacc, "%s", log);
+    /* line i: what the backend received and the path it routed */
+    char *line = log;
+    for (size_t i = 0; i < nacc; i++) {
+        char *nl = strchr(line, '\n');
+        *nl = '\0';
+        char *judged = judged_path(&n, accepted[i]);
+        char *want = tu_strf("target=[%s] routed=[%s]", accepted[i], judged);
+        ck_assert_msg(strcmp(line, want) == 0, "backend: %s\nwant:    %s", line, want);
+        free(want);
+        free(judged);
+        line = nl + 1;
+    }
+    free(log);
+    ngx_stop(&n);
+}
+END_TEST
+
 static Suite *nginx_suite(void)
 {
     Suite *s = suite_create("nginx");
@@ -268,6 +387,8 @@ static Suite *nginx_suite(void)
     tcase_add_test(tc, spoofed_headers_do_not_reach_the_backend);
     tcase_add_test(tc, certrole_off_location_is_untouched);
     tcase_add_test(tc, export_headers_off_exports_nothing_but_still_strips);
+    tcase_add_test(tc, hostile_paths_are_refused_and_never_reach_the_backend);
+    tcase_add_test(tc, accepted_paths_reach_the_backend_as_judged);
     suite_add_tcase(s, tc);
     return s;
 }

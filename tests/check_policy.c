@@ -341,9 +341,9 @@ START_TEST(open_string_relative_paths)
     ck_assert_ptr_null(ctx);
     ck_assert_msg(strstr(err, "/virtual.policy:2:1: unknown directive 'foo'"), "%s", err);
     certrole_free(err);
-    /* Without a name: "<string>". */
+    /* Without a name: "policy text", never an internal placeholder. */
     ck_assert_int_eq(certrole_open_string(&ctx, "realm", NULL, &err), CERTROLE_E_POLICY_ERROR);
-    ck_assert_str_eq(err, "<string>:1:1: realm: expected CONTROL MODULE [ARG ...]");
+    ck_assert_str_eq(err, "policy text:1:1: realm: expected CONTROL MODULE [ARG ...]");
     certrole_free(err);
     free(name);
     free(cmd);

@@ -203,16 +203,19 @@ static void *serve_connection(void *arg)
         if (vcode == CERTROLE_E_NO_CERTIFICATE) {
             deny(ssl, 401, "Unauthorized", res, vcode, keep);
         } else {
-            certrole_code c = certrole_authorize(ctx, res, method, path);
+            /* The raw target, decoded once by the library; the route is
+             * looked up by the path it judged, so what is served is
+             * exactly what the rules were asked about. */
+            certrole_authz *az = NULL;
+            certrole_code c = certrole_authorize_target(ctx, res, method, path,
+                                                        CERTROLE_TARGET_RAW, &az);
             if (c != CERTROLE_OK) {
                 deny(ssl, 403, "Forbidden", res, c, keep);
             } else {
-                char *q = strchr(path, '?');
-                if (q)
-                    *q = '\0';
+                const char *judged = certrole_authz_path(az);
                 const struct route *hit = NULL;
                 for (int i = 0; i < n_routes; i++)
-                    if (strcmp(routes[i].path, path) == 0)
+                    if (strcmp(routes[i].path, judged) == 0)
                         hit = &routes[i];
                 char headers[512];
                 snprintf(headers, sizeof headers, "X-Certrole-User: %s\r\n",
@@ -222,6 +225,7 @@ static void *serve_connection(void *arg)
                 else
                     respond(ssl, 404, "Not Found", "text/plain", headers, "not found\n", 10, keep);
             }
+            certrole_authz_free(az);
         }
         if (!keep)
             break;

@@ -49,8 +49,8 @@ struct vopts {
     certrole_format format;
 };
 
-/* The trust line, values quoted. With CRL files but no --crl-check the
- * leaf is checked: giving a CRL and not using it would surprise. */
+/* The trust line, values quoted. Defaults are the library's, as for a
+ * policy file: with CRL files but no --crl-check the leaf is checked. */
 static char *build_policy(const struct vopts *o)
 {
     char *t = strdup("trust");
@@ -61,9 +61,8 @@ static char *build_policy(const struct vopts *o)
         bad = cr_cli_quote(&t, "ca-dir", o->ca_dir);
     for (int i = 0; !bad && i < o->n_crl; i++)
         bad = cr_cli_quote(&t, "crl-file", o->crl[i]);
-    const char *check = o->crl_check ? o->crl_check : o->n_crl ? "leaf" : NULL;
-    if (!bad && check)
-        bad = cr_cli_quote(&t, "crl-check", check);
+    if (!bad && o->crl_check)
+        bad = cr_cli_quote(&t, "crl-check", o->crl_check);
     if (!bad && o->depth)
         bad = cr_cli_quote(&t, "depth", o->depth);
     if (!bad && o->purpose)
@@ -214,6 +213,24 @@ static int verify_with_chain(certrole_ctx *ctx, const char *data, size_t len,
     return 0;
 }
 
+/* The policy is made from the command line: its errors read
+ * "command line:1:7: trust: ca-file x: ..."; the position means nothing
+ * to the person who typed the options, so it is dropped. */
+#define OPTIONS_NAME "command line"
+
+static const char *without_position(const char *err)
+{
+    size_t n = strlen(OPTIONS_NAME);
+    if (strncmp(err, OPTIONS_NAME ":", n + 1) != 0)
+        return err;
+    const char *p = err + n + 1;
+    p += strspn(p, "0123456789");
+    if (*p++ != ':')
+        return err;
+    p += strspn(p, "0123456789");
+    return strncmp(p, ": ", 2) == 0 ? p + 2 : err;
+}
+
 int cr_cli_verify(int argc, char **argv)
 {
     struct vopts o;
@@ -232,10 +249,10 @@ int cr_cli_verify(int argc, char **argv)
     }
     certrole_ctx *ctx = NULL;
     char *err = NULL;
-    certrole_code rc = certrole_open_string(&ctx, policy, NULL, &err);
+    certrole_code rc = certrole_open_string(&ctx, policy, OPTIONS_NAME, &err);
     free(policy);
     if (rc != CERTROLE_OK) {
-        fprintf(stderr, "certrole verify: %s\n", err ? err : certrole_strerror(rc));
+        fprintf(stderr, "certrole verify: %s\n", err ? without_position(err) : certrole_strerror(rc));
         certrole_free(err);
         return CR_CLI_EXIT_USAGE;
     }

@@ -121,6 +121,20 @@ static int all_ascii(const unsigned char *d, int n)
     return 1;
 }
 
+static certrole_code value_from_text(struct dnp *P, struct ava *v, const char *s, size_t n)
+{
+    char tb[64], why[256];
+    unsigned long cp = 0;
+    int bad = cr_dn_check_utf8(s, n, &cp);
+    if (bad)
+        return fail(P, "%s in the value of %s", cr_dn_text_problem(bad, cp, why, sizeof why),
+                    cr_dn_type_name(v->obj, tb, sizeof tb));
+    v->kind = K_TEXT;
+    v->text = s;
+    v->tlen = n;
+    return CERTROLE_OK;
+}
+
 /* Sets v's value from an ASN.1 string of the given type (certificate
  * entry, or a decoded "#hex" value). */
 static certrole_code value_from_asn1(struct dnp *P, struct ava *v, const ASN1_STRING *s)
@@ -163,11 +177,7 @@ static certrole_code value_from_asn1(struct dnp *P, struct ava *v, const ASN1_ST
     v->text_owned = u;
     v->text = (const char *)u;
     v->tlen = (size_t)n;
-    int bad = cr_dn_check_utf8(v->text, v->tlen);
-    if (bad)
-        return fail(P, "%s in the value of %s", bad == -2 ? "NUL byte" : "invalid UTF-8",
-                    cr_dn_type_name(v->obj, tb, sizeof tb));
-    return CERTROLE_OK;
+    return value_from_text(P, v, v->text, v->tlen);
 }
 
 /* "#hex" in a string DN: libldap hands over the BER bytes. */
@@ -203,19 +213,6 @@ static certrole_code value_from_ber(struct dnp *P, struct ava *v, const unsigned
     return CERTROLE_OK;
 }
 
-static certrole_code value_from_text(struct dnp *P, struct ava *v, const char *s, size_t n)
-{
-    char tb[64];
-    int bad = cr_dn_check_utf8(s, n);
-    if (bad)
-        return fail(P, "%s in the value of %s", bad == -2 ? "NUL byte" : "invalid UTF-8",
-                    cr_dn_type_name(v->obj, tb, sizeof tb));
-    v->kind = K_TEXT;
-    v->text = s;
-    v->tlen = n;
-    return CERTROLE_OK;
-}
-
 /* ---- rendering -------------------------------------------------------- */
 
 static certrole_code put_ava(struct dnp *P, const struct ava *v, int key, cr_strbuf *b)
@@ -226,9 +223,12 @@ static certrole_code put_ava(struct dnp *P, const struct ava *v, int key, cr_str
         cr_dn_hex(b, v->der, v->derlen);
     } else if (!key) {
         cr_dn_escape(b, v->text, v->tlen);
-    } else if (cr_dn_normalize(b, v->text, v->tlen, !cr_dn_type_exact(v->obj)) < 0) {
-        char tb[64];   /* checked when the value was set; kept for safety */
-        return fail(P, "bad value of %s", cr_dn_type_name(v->obj, tb, sizeof tb));
+    } else {
+        int r = cr_dn_normalize(b, v->text, v->tlen, !cr_dn_type_exact(v->obj));
+        char tb[64];   /* values were checked when set; kept for safety */
+        if (r < 0)
+            return r == -4 ? CERTROLE_E_NO_MEMORY
+                           : fail(P, "bad value of %s", cr_dn_type_name(v->obj, tb, sizeof tb));
     }
     return CERTROLE_OK;
 }

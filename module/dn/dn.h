@@ -23,17 +23,21 @@
  *    Unknown names are an error. Types compare by OID.
  *  - Values: "#hex" is BER, decoded with OpenSSL; string types become
  *    their UTF-8 text, other types and T61String stay "#HEX" (upper
- *    case, DER). A NUL
- *    byte, invalid UTF-8 or undecodable BER is CERTROLE_E_BAD_NAME.
+ *    case, DER). A NUL byte, invalid UTF-8, undecodable BER, or a
+ *    default-ignorable or format (Cf) character (zero-width space, soft
+ *    hyphen, joiners, bidi controls, variation selectors...) is
+ *    CERTROLE_E_BAD_NAME: such characters only make names look alike.
  *  - Canonical string: RDNs most specific first (OpenSSL's RFC 2253
  *    order), OpenSSL short names (dotted OID when OpenSSL has none),
  *    values escaped per RFC 4514 (controls as \XX, UTF-8 kept), the AVAs
  *    of a multi-valued RDN sorted so every spelling gives one string.
  *  - Matching key: same RDN order, type as dotted OID, value with RFC 4518
- *    space handling (ends trimmed, inner runs of white space -> one space,
- *    soft hyphen/zero-width characters dropped) and simple case folding
- *    (ASCII, Latin-1, Latin Extended-A and Additional, Greek, Cyrillic;
- *    other scripts exact; no NFKC), escaped as in the canonical form,
+ *    space handling (ends trimmed, inner runs of white space -> one space)
+ *    and Unicode full case folding from libunistring (U+0130 'İ' -> "i"
+ *    U+0307, so it never equals 'i'; no Turkic rule), except that no
+ *    non-ASCII character folds to ASCII only (ß, ẞ -> ß; Kelvin sign,
+ *    long s, ligatures stay): see put_folded in dn_value.c. No
+ *    normalisation (no NFKC, no NFC). Escaped as in the canonical form,
  *    AVAs of an RDN sorted. Control characters other than white space
  *    stay significant.
  *  - Certificate names (X509_NAME), per RFC 5280 §7.1: Printable, UTF8,
@@ -47,7 +51,8 @@
  *  - Certificate names with an empty RDN (OpenSSL decodes them) are
  *    CERTROLE_E_BAD_NAME.
  *
- * All functions are thread-safe (no static mutable state).
+ * All functions are thread-safe (the only static state is dn_value.c's
+ * folding table, filled once under pthread_once and read-only after).
  */
 #ifndef CR_DN_H
 #define CR_DN_H
@@ -97,13 +102,19 @@ int cr_dn_prepare(const char *s, size_t n, cr_strbuf *out, const char **why);
 
 /* ---- value helpers (dn_value.c) ---- */
 
-/* 0 when v[0..n) is valid UTF-8 without NUL, -1 invalid UTF-8, -2 NUL. */
-int cr_dn_check_utf8(const char *v, size_t n);
+/* 0 when v[0..n) is valid UTF-8 without NUL, -1 invalid UTF-8, -2 NUL,
+ * -3 a default-ignorable or format (Cf) character, stored in *cp. */
+int cr_dn_check_utf8(const char *v, size_t n, unsigned long *cp);
+/* Reason for a cr_dn_check_utf8 failure, naming the character for -3
+ * ("character U+200B ZERO WIDTH SPACE ..."): a static string
+ * or buf (256 bytes are enough). */
+const char *cr_dn_text_problem(int bad, unsigned long cp, char *buf, size_t n);
 /* Appends v escaped per RFC 4514. */
 void cr_dn_escape(cr_strbuf *b, const char *v, size_t n);
 /* Appends "#" and the bytes in upper-case hex. */
 void cr_dn_hex(cr_strbuf *b, const unsigned char *der, size_t n);
 /* Appends the matching form of UTF-8 text v (see above); casefold=0 for
- * case-exact attributes. Returns 0, -1 on invalid UTF-8, -2 on NUL. */
+ * case-exact attributes. Returns 0, -1 on invalid UTF-8, -2 on NUL, -3 on
+ * a refused character, -4 out of memory. */
 int cr_dn_normalize(cr_strbuf *b, const char *v, size_t n, int casefold);
 #endif

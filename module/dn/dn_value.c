@@ -1,7 +1,15 @@
 /* Attribute values of a DN: UTF-8 checks, RFC 4514 escaping, and the
- * RFC 4518-style normalisation used in matching keys (dn.h). */
+ * RFC 4518-style normalisation used in matching keys (dn.h). Unicode
+ * tables (case folding, character properties, names) are libunistring's. */
 #include "dn.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uniname.h>
+#include <uninorm.h>
 
 /* Decodes one UTF-8 sequence at s[*i] (strict: no overlongs, surrogates
  * or code points past U+10FFFF). Returns the code point, or -1. */
@@ -33,7 +41,95 @@ static long utf8_next(const unsigned char *s, size_t n, size_t *i)
     return (long)cp;
 }
 
-int cr_dn_check_utf8(const char *v, size_t n)
+/* Case folding of one non-ASCII character: Unicode full case folding
+ * (CaseFolding.txt C+F; no language, so no Turkic rule; no normalisation,
+ * see below) with one exception. U+0130 'İ' folds to "i" U+0307, never to
+ * plain "i"; U+0131 'ı' stays 'ı'; 'ς' and 'Σ' fold to 'σ'. The exception:
+ * a non-ASCII character never folds to ASCII only. Full folding would
+ * turn 'ß' and 'ẞ' into "ss", the ligatures U+FB00..FB06 into "ff", "fi",
+ * ..., the Kelvin sign into 'k' and the long s into 's', so a requester
+ * could spell an ASCII name without its letters. Those keep their simple
+ * lower case if it is not ASCII ('ẞ' -> 'ß'), else stay themselves. The
+ * result is stable: folding it again changes nothing.
+ *
+ * No normalisation: NFKC would merge fullwidth, superscript and other
+ * compatibility lookalikes with ASCII; even canonical NFC would merge
+ * spellings a CA may have been asked for separately (precomposed versus
+ * combining marks, CJK compatibility ideographs). Canonically equivalent
+ * spellings therefore compare different: a refusal, never a wrong match.
+ * Writes 1 to 3 code points to out; returns 0, or -1 when out of memory. */
+static int fold_one(ucs4_t c, ucs4_t out[3], size_t *n)
+{
+    ucs4_t buf[8];
+    size_t len = sizeof buf / sizeof buf[0];
+    ucs4_t *r = u32_casefold(&c, 1, NULL, NULL, buf, &len);
+    if (!r)
+        return -1;
+    int ascii = 1;
+    for (size_t k = 0; k < len; k++)
+        ascii &= r[k] < 0x80;
+    if (ascii || len > 3) {   /* full folding never gives more than 3 */
+        ucs4_t l = uc_tolower(c);
+        out[0] = l >= 0x80 ? l : c;
+        *n = 1;
+    } else {
+        memcpy(out, r, len * sizeof *r);
+        *n = len;
+    }
+    if (r != buf)
+        free(r);
+    return 0;
+}
+
+/* Characters that render as nothing (zero-width space and joiners, soft
+ * hyphen, variation selectors, Hangul fillers, tags: the Unicode
+ * Default_Ignorable_Code_Point property) or only steer layout (category
+ * Cf: bidi controls, Arabic number signs, interlinear annotation). In a
+ * name they only serve to make two different strings look alike, and
+ * mapping them away would make them one identity: names holding them are
+ * refused instead. None is ASCII. */
+static int refused_uc(ucs4_t c)
+{
+    return uc_is_property_default_ignorable_code_point(c) ||
+           uc_is_general_category(c, UC_CATEGORY_Cf);
+}
+
+/* Latin, Greek and Cyrillic (U+0080..U+052F) are looked up once into a
+ * table: a libunistring call per character costs as much as the rest of
+ * a key. Filled once, read-only after, so threads share it. */
+#define FOLD_TABLE_END 0x530
+struct fold_entry { unsigned char n, refused; ucs4_t c[3]; };
+static struct fold_entry fold_table[FOLD_TABLE_END - 0x80];
+static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
+static int fold_table_ok;
+
+static void fold_table_init(void)
+{
+    for (ucs4_t c = 0x80; c < FOLD_TABLE_END; c++) {
+        size_t n = 0;
+        if (fold_one(c, fold_table[c - 0x80].c, &n) < 0)
+            return;   /* out of memory: stay on the slow path */
+        fold_table[c - 0x80].n = (unsigned char)n;
+        fold_table[c - 0x80].refused = (unsigned char)refused_uc(c);
+    }
+    fold_table_ok = 1;
+}
+
+/* The table entry of non-ASCII c, or NULL outside it. */
+static const struct fold_entry *fold_entry(unsigned long c)
+{
+    if (c >= FOLD_TABLE_END || pthread_once(&fold_once, fold_table_init) != 0 || !fold_table_ok)
+        return NULL;
+    return &fold_table[c - 0x80];
+}
+
+static int is_refused(unsigned long c)
+{
+    const struct fold_entry *e = fold_entry(c);
+    return e ? e->refused : refused_uc((ucs4_t)c);
+}
+
+int cr_dn_check_utf8(const char *v, size_t n, unsigned long *cp)
 {
     const unsigned char *s = (const unsigned char *)v;
     size_t i = 0;
@@ -44,10 +140,30 @@ int cr_dn_check_utf8(const char *v, size_t n)
             i++;
             continue;
         }
-        if (utf8_next(s, n, &i) < 0)
+        long c = utf8_next(s, n, &i);
+        if (c < 0)
             return -1;
+        if (is_refused((unsigned long)c)) {
+            if (cp)
+                *cp = (unsigned long)c;
+            return -3;
+        }
     }
     return 0;
+}
+
+const char *cr_dn_text_problem(int bad, unsigned long cp, char *buf, size_t n)
+{
+    if (bad == -2)
+        return "NUL byte";
+    if (bad != -3)
+        return "invalid UTF-8";
+    char name[UNINAME_MAX];
+    if (!unicode_character_name((ucs4_t)cp, name))
+        snprintf(name, sizeof name, "unassigned");
+    snprintf(buf, n, "character U+%04lX %s (invisible or format character: refused so that "
+             "look-alike names stay apart)", cp, name);
+    return buf;
 }
 
 static void put_utf8(cr_strbuf *b, unsigned long cp)
@@ -134,64 +250,38 @@ static int is_space(unsigned long c)
            c == 0x205F || c == 0x3000;
 }
 
-/* RFC 4518 §2.2: characters that map to nothing (soft hyphen, joiners,
- * variation selectors, BOM). Other control characters stay significant:
- * dropping them would let "admin\01" match "admin". */
-static int is_ignorable(unsigned long c)
+static void put_seq(cr_strbuf *b, const ucs4_t *r, size_t n)
 {
-    return c == 0xAD || c == 0x034F || c == 0x1806 || (c >= 0x180B && c <= 0x180D) ||
-           c == 0x200B || c == 0x200C || c == 0x200D || c == 0x2060 ||
-           (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF || c == 0xFFFC;
+    for (size_t k = 0; k < n; k++)   /* "i" U+0307: ASCII letters, never specials */
+        if (r[k] < 0x80)
+            esc_char(b, (unsigned char)r[k], 0, 0);
+        else
+            put_utf8(b, r[k]);
 }
 
-/* Simple (one-to-one) case folding: ASCII, Latin-1, Latin Extended-A,
- * Latin Extended Additional, Greek, Cyrillic, fullwidth ASCII. Other
- * scripts compare exactly; no NFKC normalisation is done. */
-static unsigned long fold(unsigned long c)
+/* Appends the folded form of non-ASCII c. A character that does not
+ * change when case folded and has no canonical decomposition (most of
+ * CJK, lower-case Greek and Cyrillic without accents) is its own folding.
+ * Returns 0, or -1 when out of memory (b latches the failure). */
+static int put_folded(cr_strbuf *b, unsigned long c)
 {
-    if (c < 0x80)
-        return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
-        return c + 32;
-    if (c == 0xB5)
-        return 0x3BC;
-    if (c >= 0x100 && c <= 0x17F) {
-        if (c == 0x130)
-            return 'i';
-        if (c == 0x178)
-            return 0xFF;
-        if (c == 0x17F)
-            return 's';
-        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
-            return (c & 1) ? c + 1 : c;
-        if (c == 0x138 || c == 0x149)
-            return c;
-        return (c & 1) ? c : c + 1;
+    ucs4_t u = (ucs4_t)c, r[3], dec[UC_DECOMPOSITION_MAX_LENGTH];
+    size_t n = 0;
+    const struct fold_entry *e = fold_entry(c);
+    if (e) {
+        put_seq(b, e->c, e->n);
+        return 0;
     }
-    if ((c >= 0x1E00 && c <= 0x1E95) || (c >= 0x1EA0 && c <= 0x1EFF))
-        return (c & 1) ? c : c + 1;
-    if (c >= 0x370 && c <= 0x3FF) {
-        if (c == 0x386) return 0x3AC;
-        if (c >= 0x388 && c <= 0x38A) return c + 37;
-        if (c == 0x38C) return 0x3CC;
-        if (c == 0x38E || c == 0x38F) return c + 63;
-        if ((c >= 0x391 && c <= 0x3A1) || (c >= 0x3A3 && c <= 0x3AB)) return c + 32;
-        if (c == 0x3C2) return 0x3C3;   /* final sigma folds to sigma */
-        return c;
+    if (!uc_is_property_changes_when_casefolded(u) && uc_canonical_decomposition(u, dec) < 0) {
+        put_utf8(b, c);
+        return 0;
     }
-    if (c >= 0x400 && c <= 0x52F) {
-        if (c <= 0x40F) return c + 80;
-        if (c <= 0x42F) return c + 32;
-        if (c <= 0x45F) return c;
-        if (c == 0x4C0) return 0x4CF;
-        if (c >= 0x4C1 && c <= 0x4CE) return (c & 1) ? c + 1 : c;
-        if ((c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF) || c >= 0x4D0)
-            return (c & 1) ? c : c + 1;
-        return c;
+    if (fold_one(u, r, &n) < 0) {
+        b->failed = 1;
+        return -1;
     }
-    if (c >= 0xFF21 && c <= 0xFF3A)
-        return c + 32;
-    return c;
+    put_seq(b, r, n);
+    return 0;
 }
 
 int cr_dn_normalize(cr_strbuf *b, const char *v, size_t n, int casefold)
@@ -202,31 +292,31 @@ int cr_dn_normalize(cr_strbuf *b, const char *v, size_t n, int casefold)
     int first = 1;
     while (i < n) {
         unsigned long c = s[i];
-        if (c < 0x80) {
+        if (c < 0x80) {   /* ASCII never reaches the Unicode tables */
+            if (c == 0)
+                return -2;
             i++;
         } else {
             long cp = utf8_next(s, n, &i);
             if (cp < 0)
                 return -1;
             c = (unsigned long)cp;
+            if (is_refused(c))
+                return -3;
         }
-        if (c == 0)
-            return -2;
         if (is_space(c)) {
             pending = !first;
             continue;
         }
-        if (is_ignorable(c))
-            continue;
         if (pending)
             cr_sb_appendc(b, ' ');
         pending = 0;
-        if (casefold)
-            c = fold(c);
         if (c < 0x80)
-            esc_char(b, (unsigned char)c, first, 0);
-        else
+            esc_char(b, (unsigned char)(casefold && c >= 'A' && c <= 'Z' ? c + 32 : c), first, 0);
+        else if (!casefold)
             put_utf8(b, c);
+        else if (put_folded(b, c) < 0)
+            return -4;
         first = 0;
     }
     return 0;

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "log.h"
+#include "path.h"
 #include "result.h"
 
 struct cr_rule {
@@ -21,6 +22,7 @@ struct cr_rule {
 struct cr_rules {
     struct cr_rule *r;
     size_t n, cap;
+    struct cr_path_mode mode;   /* the policy's path-* options */
 };
 
 struct cr_rules *cr_rules_new(void)
@@ -53,94 +55,9 @@ size_t cr_rules_count(const struct cr_rules *r)
     return r ? r->n : 0;
 }
 
-static int hexval(char c)
+void cr_rules_set_mode(struct cr_rules *r, const struct cr_path_mode *mode)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-int cr_path_normalize(const char *path, char **out, const char **why)
-{
-    *out = NULL;
-    *why = NULL;
-    if (!path || path[0] != '/') {
-        *why = "path does not start with '/'";
-        return -1;
-    }
-    size_t n = strcspn(path, "?#");
-    /* Decoding only shrinks; segments are rebuilt in place in 'dec'. */
-    char *dec = malloc(n + 2);
-    char *res = malloc(n + 2);
-    if (!dec || !res) {
-        free(dec); free(res);
-        *why = "out of memory";
-        return -1;
-    }
-    size_t d = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)path[i];
-        if (c == '%') {
-            if (i + 2 >= n || hexval(path[i + 1]) < 0 || hexval(path[i + 2]) < 0) {
-                *why = "bad percent-encoding";
-                goto refuse;
-            }
-            c = (unsigned char)(hexval(path[i + 1]) * 16 + hexval(path[i + 2]));
-            i += 2;
-            if (c == '/' || c == '\\' || c == '%' || c == 0) {
-                *why = "encoded '/', '\\', '%' or NUL in path";
-                goto refuse;
-            }
-        } else if (c == '\\') {
-            *why = "backslash in path";
-            goto refuse;
-        }
-        if (c < 0x20 || c == 0x7f) {
-            *why = "control character in path";
-            goto refuse;
-        }
-        dec[d++] = (char)c;
-    }
-    dec[d] = '\0';
-    /* Walk segments: drop "" and ".", apply "..". */
-    size_t r = 0;
-    const char *s = dec;
-    while (*s) {
-        while (*s == '/')
-            s++;
-        if (!*s)
-            break;
-        const char *e = strchr(s, '/');
-        size_t len = e ? (size_t)(e - s) : strlen(s);
-        if (len == 1 && s[0] == '.') {
-            /* nothing */
-        } else if (len == 2 && s[0] == '.' && s[1] == '.') {
-            if (r == 0) {
-                *why = "path climbs above the root";
-                goto refuse;
-            }
-            while (r > 0 && res[r - 1] != '/')
-                r--;
-            if (r > 0)
-                r--;   /* the '/' before the popped segment */
-        } else {
-            res[r++] = '/';
-            memcpy(res + r, s, len);
-            r += len;
-        }
-        s += len;
-    }
-    if (r == 0)
-        res[r++] = '/';
-    res[r] = '\0';
-    free(dec);
-    *out = res;
-    return 0;
-refuse:
-    free(dec);
-    free(res);
-    return -1;
+    r->mode = *mode;
 }
 
 static int method_matches(const char *rule, const char *req)
@@ -167,7 +84,10 @@ int cr_rules_add(struct cr_rules *rs, const char *method, const char *prefix,
 {
     char *norm = NULL;
     const char *why = NULL;
-    if (cr_path_normalize(prefix, &norm, &why) < 0) {
+    /* A prefix is read like a raw target, with parameters refused in
+     * every mode: a path that reaches the rules never holds a ';'. */
+    struct cr_path_mode pm = { CR_PATH_PARAMS_REFUSE, rs->mode.fold_case };
+    if (cr_path_canon(prefix, CR_PATH_RAW, &pm, &norm, &why) < 0) {
         snprintf(err, errlen, "require: bad path prefix '%s': %s", prefix, why);
         return -1;
     }
@@ -214,95 +134,255 @@ nomem:
     return -1;
 }
 
-certrole_code cr_rules_check(const struct cr_rules *rs, const char *method,
-                             const char *path, const char *const *roles,
-                             size_t n_roles, char **why)
+/* The answer behind certrole_authz_*: everything owned, so it outlives
+ * a reload of the configuration that produced it. */
+struct certrole_authz {
+    char *path;       /* "" when refused before judging */
+    char *rule;       /* NULL when no rule matched */
+    char **roles;
+    size_t n_roles;
+    char *reason;
+};
+
+static void authz_clear(struct certrole_authz *a)
 {
-    *why = NULL;
-    char *norm = NULL;
-    const char *bad = NULL;
-    if (cr_path_normalize(path, &norm, &bad) < 0) {
-        if (asprintf(why, "request path refused: %s", bad) < 0)
-            *why = NULL;
-        return CERTROLE_E_FORBIDDEN;
+    free(a->path);
+    free(a->rule);
+    for (size_t i = 0; i < a->n_roles; i++)
+        free(a->roles[i]);
+    free(a->roles);
+    free(a->reason);
+    memset(a, 0, sizeof *a);
+}
+
+static char *join_roles(const struct cr_rule *r)
+{
+    size_t need = 1;
+    for (size_t i = 0; i < r->n_roles; i++)
+        need += strlen(r->roles[i]) + 2;
+    char *list = malloc(need);
+    if (!list)
+        return NULL;
+    list[0] = '\0';
+    for (size_t i = 0; i < r->n_roles; i++) {
+        if (i)
+            strcat(list, ", ");
+        strcat(list, r->roles[i]);
     }
-    const struct cr_rule *best = NULL, *other = NULL;
+    return list;
+}
+
+/* Records the matched rule in a. -1 on no memory. */
+static int authz_set_rule(struct certrole_authz *a, const struct cr_rule *r)
+{
+    if (!(a->rule = strdup(r->where)) ||
+        !(a->roles = calloc(r->n_roles ? r->n_roles : 1, sizeof *a->roles)))
+        return -1;
+    for (size_t i = 0; i < r->n_roles; i++) {
+        if (!(a->roles[i] = strdup(r->roles[i])))
+            return -1;
+        a->n_roles++;
+    }
+    return 0;
+}
+
+/* The longest-prefix rule for method on path (see authorize.h); *other
+ * gets a covering rule for another method when none matches this one. */
+static const struct cr_rule *best_rule(const struct cr_rules *rs, const char *method,
+                                       const char *path, const struct cr_rule **other)
+{
+    const struct cr_rule *best = NULL;
+    *other = NULL;
     for (size_t i = 0; rs && i < rs->n; i++) {
         const struct cr_rule *r = &rs->r[i];
-        if (!prefix_matches(r, norm))
+        if (!prefix_matches(r, path))
             continue;
         if (!method_matches(r->method, method)) {
-            other = r;
+            *other = r;
             continue;
         }
         if (!best || r->prefix_len > best->prefix_len ||
             (r->prefix_len == best->prefix_len && r->method && !best->method))
             best = r;
     }
+    return best;
+}
+
+static const char *holds_one(const struct cr_rule *r, const char *const *roles, size_t n)
+{
+    for (size_t i = 0; i < r->n_roles; i++) {
+        if (strcmp(r->roles[i], "*") == 0)
+            return r->roles[i];
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(r->roles[i], roles[j]) == 0)
+                return r->roles[i];
+    }
+    return NULL;
+}
+
+certrole_code cr_rules_judge(const struct cr_rules *rs, const char *method,
+                             const char *target, int form, const char *const *roles,
+                             size_t n_roles, struct certrole_authz *a)
+{
+    char *norm = NULL;
+    const char *bad = NULL;
+    int rc;
+    if (cr_path_canon(target, form ? CR_PATH_DECODED : CR_PATH_RAW, rs ? &rs->mode : NULL,
+                      &norm, &bad) < 0) {
+        if (strcmp(bad, "out of memory") == 0)
+            return CERTROLE_E_NO_MEMORY;
+        rc = asprintf(&a->reason, "request path refused: %s", bad);
+        return rc < 0 ? CERTROLE_E_NO_MEMORY : CERTROLE_E_FORBIDDEN;
+    }
+    a->path = norm;
+    const struct cr_rule *other, *best = best_rule(rs, method, norm, &other);
     if (!best && other) {
         /* The path is protected, only not for this method: refuse rather
          * than treat the method as a way around the rule. */
-        if (asprintf(why, "no rule allows %s on %s (it is protected by the rule at %s)",
-                     method, norm, other->where) < 0)
-            *why = NULL;
-        free(norm);
-        return CERTROLE_E_FORBIDDEN;
+        rc = asprintf(&a->reason, "no rule allows %s on %s (it is protected by the rule at %s)",
+                      method, norm, other->where);
+        return rc < 0 ? CERTROLE_E_NO_MEMORY : CERTROLE_E_FORBIDDEN;
     }
     if (!best) {
-        free(norm);
-        return CERTROLE_OK;
+        rc = asprintf(&a->reason, "%s %s: no rule covers the path", method, norm);
+        return rc < 0 ? CERTROLE_E_NO_MEMORY : CERTROLE_OK;
     }
-    for (size_t i = 0; i < best->n_roles; i++) {
-        if (strcmp(best->roles[i], "*") == 0) {
-            free(norm);
-            return CERTROLE_OK;
-        }
-        for (size_t j = 0; j < n_roles; j++)
-            if (strcmp(best->roles[i], roles[j]) == 0) {
-                free(norm);
-                return CERTROLE_OK;
-            }
-    }
-    /* List what would have sufficed, for the audit line and the caller. */
-    size_t need = 1;
-    for (size_t i = 0; i < best->n_roles; i++)
-        need += strlen(best->roles[i]) + 2;
-    char *list = malloc(need);
-    if (list) {
-        list[0] = '\0';
-        for (size_t i = 0; i < best->n_roles; i++) {
-            if (i)
-                strcat(list, ", ");
-            strcat(list, best->roles[i]);
-        }
-    }
-    if (asprintf(why, "%s %s needs role %s (rule at %s)", method, norm,
-                 list ? list : "?", best->where) < 0)
-        *why = NULL;
+    if (authz_set_rule(a, best) < 0)
+        return CERTROLE_E_NO_MEMORY;
+    const char *held = holds_one(best, roles, n_roles);
+    char *list = held ? NULL : join_roles(best);
+    if (held && strcmp(held, "*") == 0)
+        rc = asprintf(&a->reason, "%s %s allowed to any accepted peer (rule at %s)",
+                      method, norm, best->where);
+    else if (held)
+        rc = asprintf(&a->reason, "%s %s allowed by role %s (rule at %s)",
+                      method, norm, held, best->where);
+    else if (list)
+        rc = asprintf(&a->reason, "%s %s needs role %s (rule at %s)",
+                      method, norm, list, best->where);
+    else
+        rc = -1;
     free(list);
-    free(norm);
-    return CERTROLE_E_FORBIDDEN;
+    if (rc < 0)
+        return CERTROLE_E_NO_MEMORY;
+    return held ? CERTROLE_OK : CERTROLE_E_FORBIDDEN;
+}
+
+certrole_code cr_rules_check(const struct cr_rules *rs, const char *method,
+                             const char *path, const char *const *roles,
+                             size_t n_roles, char **why)
+{
+    struct certrole_authz a = { 0 };
+    certrole_code c = cr_rules_judge(rs, method, path, 0, roles, n_roles, &a);
+    *why = NULL;
+    if (c != CERTROLE_OK) {
+        *why = a.reason;
+        a.reason = NULL;
+    }
+    authz_clear(&a);
+    return c;
+}
+
+/* Decides what needs no rule: a peer denied already, a result without
+ * its configuration. Returns -1 when the rules must decide. */
+static int precheck(const certrole_result *res, struct certrole_authz *a)
+{
+    int rc;
+    if (res->code != CERTROLE_OK) {
+        rc = asprintf(&a->reason, "the peer was denied before authorization (%s: %s)",
+                      certrole_code_name(res->code), res->message ? res->message : "");
+        return rc < 0 ? CERTROLE_E_NO_MEMORY : (int)res->code;
+    }
+    if (!res->cfg) {
+        /* A result without its configuration cannot be checked: refuse. */
+        rc = asprintf(&a->reason, "no configuration");
+        return rc < 0 ? CERTROLE_E_NO_MEMORY : CERTROLE_E_FORBIDDEN;
+    }
+    return -1;
+}
+
+static struct certrole_authz *invalid(const char *what)
+{
+    struct certrole_authz *a = calloc(1, sizeof *a);
+    if (a && (!(a->path = strdup("")) ||
+              asprintf(&a->reason, "invalid argument: %s", what) < 0)) {
+        a->reason = NULL;
+        certrole_authz_free(a);
+        a = NULL;
+    }
+    return a;
+}
+
+certrole_code certrole_authorize_target(certrole_ctx *ctx, const certrole_result *res,
+                                        const char *method, const char *target,
+                                        certrole_target_form form, certrole_authz **authz)
+{
+    if (authz)
+        *authz = NULL;
+    if (!res || !method || !*method || !target ||
+        (form != CERTROLE_TARGET_RAW && form != CERTROLE_TARGET_DECODED)) {
+        if (authz)
+            *authz = invalid(!res ? "no result" : !method || !*method ? "no method"
+                             : !target ? "no target" : "unknown target form");
+        return CERTROLE_E_INVALID_ARGUMENT;
+    }
+    struct certrole_authz *a = calloc(1, sizeof *a);
+    if (!a)
+        return CERTROLE_E_NO_MEMORY;
+    int pre = precheck(res, a);
+    certrole_code c = pre >= 0 ? (certrole_code)pre
+        : cr_rules_judge(res->cfg->rules, method, target, form == CERTROLE_TARGET_DECODED,
+                         (const char *const *)res->roles, res->n_roles, a);
+    if (c == CERTROLE_E_NO_MEMORY || (!a->path && !(a->path = strdup("")))) {
+        certrole_authz_free(a);
+        return CERTROLE_E_NO_MEMORY;
+    }
+    const struct cr_log *log = ctx ? &ctx->log : res->cfg ? &res->cfg->log : NULL;
+    /* The audit line keeps the target as received; the reason names the
+     * path that was judged. A denied peer's line carries its message. */
+    cr_log_audit(log, res, c, method, target, res->code != CERTROLE_OK ? NULL : a->reason);
+    if (authz)
+        *authz = a;
+    else
+        certrole_authz_free(a);
+    return c;
 }
 
 certrole_code certrole_authorize(certrole_ctx *ctx, const certrole_result *res,
                                  const char *method, const char *path)
 {
-    if (!res || !method || !path || !*method)
-        return CERTROLE_E_INVALID_ARGUMENT;
-    const struct cr_log *log = ctx ? &ctx->log : res->cfg ? &res->cfg->log : NULL;
-    if (res->code != CERTROLE_OK) {
-        cr_log_audit(log, res, res->code, method, path, NULL);
-        return res->code;
-    }
-    if (!res->cfg) {
-        /* A result without its configuration cannot be checked: refuse. */
-        cr_log_audit(log, res, CERTROLE_E_FORBIDDEN, method, path, "no configuration");
-        return CERTROLE_E_FORBIDDEN;
-    }
-    char *why = NULL;
-    certrole_code c = cr_rules_check(res->cfg->rules, method, path,
-                                     (const char *const *)res->roles, res->n_roles, &why);
-    cr_log_audit(log, res, c, method, path, why);
-    free(why);
-    return c;
+    return certrole_authorize_target(ctx, res, method, path, CERTROLE_TARGET_RAW, NULL);
+}
+
+const char *certrole_authz_path(const certrole_authz *a)
+{
+    return a && a->path ? a->path : "";
+}
+
+const char *certrole_authz_rule(const certrole_authz *a)
+{
+    return a ? a->rule : NULL;
+}
+
+size_t certrole_authz_role_count(const certrole_authz *a)
+{
+    return a ? a->n_roles : 0;
+}
+
+const char *certrole_authz_role(const certrole_authz *a, size_t i)
+{
+    return a && i < a->n_roles ? a->roles[i] : NULL;
+}
+
+const char *certrole_authz_reason(const certrole_authz *a)
+{
+    return a && a->reason ? a->reason : "";
+}
+
+void certrole_authz_free(certrole_authz *a)
+{
+    if (!a)
+        return;
+    authz_clear(a);
+    free(a);
 }

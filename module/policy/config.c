@@ -137,6 +137,25 @@ static certrole_code at(char **err, certrole_code code, const char *file, int li
     return *err ? code : CERTROLE_E_NO_MEMORY;
 }
 
+/* Logs the trust profile's warnings (a check switched off next to what
+ * it would use) at the option they are about: the load goes on, but
+ * 'certrole policy-check' and the log say so. */
+static void trust_warnings(struct cr_config *c, const struct cr_directive *d)
+{
+    const char *key = NULL, *msg;
+    for (size_t w = 0; (msg = cr_trust_warning(c->trust, w, &key)) != NULL; w++) {
+        int line = d->line, col = d->col;
+        for (size_t i = 0; i < d->nargs; i++)
+            if (key && strcmp(d->args[i].key, key) == 0) {
+                line = d->args[i].line;
+                col = d->args[i].col;
+            }
+        char *at = cr_policy_errf(d->file, line, col, "trust: %s", msg);
+        cr_log_write(&c->log, CERTROLE_LOG_WARNING, "%s", at ? at : msg);
+        free(at);
+    }
+}
+
 static certrole_code build_trust(struct cr_config *c, const struct cr_directive *d, char **err)
 {
     struct cr_trust_opts o;
@@ -175,6 +194,7 @@ static certrole_code build_trust(struct cr_config *c, const struct cr_directive 
     const char *const *files = cr_trust_files(c->trust);
     for (size_t i = 0; files && files[i]; i++)
         watch_add(c->watch, files[i]);
+    trust_warnings(c, d);
     return CERTROLE_OK;
 }
 
@@ -253,11 +273,45 @@ static int parse_num(const char *s, long max, long *out)
     return 0;
 }
 
-static certrole_code build_option(struct cr_config *c, const struct cr_directive *d, char **err)
+/* option path-parameters=refuse|strip, path-case=sensitive|insensitive.
+ * Returns 1 when a is one of them (handled), 0 when not, -1 when its
+ * value is wrong (*rc and *err set). */
+static int path_option(struct cr_path_mode *m, const struct cr_directive *d,
+                       const struct cr_parg *a, certrole_code *rc, char **err)
+{
+    static const char *const vals[2][2] = { { "refuse", "strip" },
+                                            { "sensitive", "insensitive" } };
+    int k = strcmp(a->key, "path-parameters") == 0 ? 0
+          : strcmp(a->key, "path-case") == 0 ? 1 : -1;
+    if (k < 0)
+        return 0;
+    int v = strcmp(a->value, vals[k][0]) == 0 ? 0 : strcmp(a->value, vals[k][1]) == 0 ? 1 : -1;
+    if (v < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "option %s: expected %s or %s, got '%.60s'",
+                 a->key, vals[k][0], vals[k][1], a->value);
+        *rc = at(err, CERTROLE_E_POLICY_ERROR, d->file, a->line, a->vcol, "", msg);
+        return -1;
+    }
+    if (k == 0)
+        m->params = v ? CR_PATH_PARAMS_STRIP : CR_PATH_PARAMS_REFUSE;
+    else
+        m->fold_case = v;
+    return 1;
+}
+
+static certrole_code build_option(struct cr_config *c, const struct cr_directive *d,
+                                  struct cr_path_mode *pm, char **err)
 {
     for (size_t i = 0; i < d->nargs; i++) {
         const struct cr_parg *a = &d->args[i];
         long v;
+        certrole_code prc = CERTROLE_OK;
+        int po = path_option(pm, d, a, &prc, err);
+        if (po < 0)
+            return prc;
+        if (po > 0)
+            continue;
         if (strcmp(a->key, "audit") == 0) {
             if (strcmp(a->value, "yes") == 0)
                 c->audit = 1;
@@ -312,9 +366,11 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
         if (p->real_paths[i])
             watch_add(c->watch, p->real_paths[i]);
     /* Options first (they do not depend on anything), then in file order. */
+    struct cr_path_mode pm = { CR_PATH_PARAMS_REFUSE, 0 };
     for (size_t i = 0; i < p->ndirs && rc == CERTROLE_OK; i++)
         if (p->dirs[i].kind == CR_DIR_OPTION)
-            rc = build_option(c, &p->dirs[i], err);
+            rc = build_option(c, &p->dirs[i], &pm, err);
+    cr_rules_set_mode(c->rules, &pm);
     for (size_t i = 0; i < p->ndirs && rc == CERTROLE_OK; i++) {
         const struct cr_directive *d = &p->dirs[i];
         switch (d->kind) {
@@ -327,7 +383,7 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
     if (rc != CERTROLE_OK)
         goto fail;
     if (!c->trust) {
-        rc = at(err, CERTROLE_E_POLICY_ERROR, p->nfiles ? p->files[0] : "<string>", 1, 1, "",
+        rc = at(err, CERTROLE_E_POLICY_ERROR, p->nfiles ? p->files[0] : "policy text", 1, 1, "",
                 "no 'trust' directive");
         goto fail;
     }

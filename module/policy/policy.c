@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "policy.h"
 #include "policy_lex.h"
+#include "readfile.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -22,7 +23,7 @@ char *cr_policy_errf(const char *file, int line, int col, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     char *out = NULL;
-    if (asprintf(&out, "%s:%d:%d: %s", file ? file : "<string>", line, col, msg) < 0)
+    if (asprintf(&out, "%s:%d:%d: %s", file ? file : "policy text", line, col, msg) < 0)
         return NULL;
     return out;
 }
@@ -160,7 +161,8 @@ static int valid_method(const char *m)
     return 1;
 }
 
-static const char *const option_keys[] = { "cache-ttl", "deny-ttl", "cache-size", "audit", NULL };
+static const char *const option_keys[] = { "cache-ttl", "deny-ttl", "cache-size", "audit",
+                                           "path-parameters", "path-case", NULL };
 
 static int do_include(struct parser *p, const char *file, const char *base_dir,
                       const struct cr_parg *a);
@@ -267,7 +269,8 @@ static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
                 known |= strcmp(option_keys[k], rest[i].key) == 0;
             if (!known) {
                 fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
-                     "unknown option '%s' (expected cache-ttl, deny-ttl, cache-size or audit)",
+                     "unknown option '%s' (expected cache-ttl, deny-ttl, cache-size, audit, "
+                     "path-parameters or path-case)",
                      rest[i].key);
                 goto out;
             }
@@ -392,49 +395,6 @@ static char *dir_of(const char *path)
     return abs;
 }
 
-static int read_all(const char *path, char **text, size_t *len, int *errnum)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *errnum = errno;
-        return -1;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            if (cap >= MAX_POLICY_BYTES) {
-                *errnum = EFBIG;
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                *errnum = ENOMEM;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                *errnum = errno ? errno : EIO;
-                break;
-            }
-            fclose(f);
-            *text = buf;
-            *len = n;
-            return 0;
-        }
-    }
-    if (!buf)
-        *errnum = ENOMEM;
-    free(buf);
-    fclose(f);
-    return -1;
-}
-
 /* Parses one file (top level when from == NULL, else an include at from). */
 static int parse_path(struct parser *p, const char *path, const char *from_file,
                       const struct cr_parg *from)
@@ -443,17 +403,19 @@ static int parse_path(struct parser *p, const char *path, const char *from_file,
     char *text = NULL;
     size_t len = 0;
     int errnum = 0;
-    if (!real || read_all(real, &text, &len, &errnum) < 0) {
+    if (!real || !(text = cr_rf_read(real, MAX_POLICY_BYTES, NULL, &len, NULL, &errnum))) {
         if (!real)
             errnum = errno;
         free(real);
+        char why[160];
+        cr_rf_strerror(path, errnum, why, sizeof why);
         if (errnum == ENOMEM) {
             nomem(p);
         } else if (from) {
             fail(p, CERTROLE_E_POLICY_ERROR, from_file, from->line, from->col,
-                 "include '%s': %s", path, strerror(errnum));
+                 "include '%s': %s", path, why);
         } else if (!p->err) {
-            if (asprintf(&p->err, "%s: cannot read policy: %s", path, strerror(errnum)) < 0)
+            if (asprintf(&p->err, "%s: cannot read policy: %s", path, why) < 0)
                 p->err = NULL;
             p->code = p->err ? CERTROLE_E_IO : CERTROLE_E_NO_MEMORY;
         }
@@ -512,7 +474,7 @@ static int do_include(struct parser *p, const char *file, const char *base_dir,
 static certrole_code finish(struct parser *p, struct cr_policy **out, char **err)
 {
     if (!p->err && !p->code && !p->trust_seen) {
-        const char *top = p->pol->nfiles ? p->pol->files[0] : "<string>";
+        const char *top = p->pol->nfiles ? p->pol->files[0] : "policy text";
         fail(p, CERTROLE_E_POLICY_ERROR, top, 1, 1,
              "no 'trust' directive: a policy needs exactly one (trust ca-file=PATH ...)");
     }
@@ -558,7 +520,7 @@ certrole_code cr_policy_parse_string(const char *text, const char *name,
     p.pol = calloc(1, sizeof *p.pol);
     if (!p.pol)
         return CERTROLE_E_NO_MEMORY;
-    const char *nm = name ? name : "<string>";
+    const char *nm = name ? name : "policy text";
     long idx = add_file(&p, strdup(nm), dir_of(name && strchr(name, '/') ? name : "x"), NULL);
     if (idx < 0) {
         cr_policy_free(p.pol);

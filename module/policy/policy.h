@@ -54,7 +54,7 @@ struct cr_policy {
  * "file:line:column: message". */
 certrole_code cr_policy_parse_file(const char *path, struct cr_policy **out,
                                    char **err);
-/* Same from text in memory; name (or "<string>") is used in messages and
+/* Same from text in memory; name (or "policy text") is used in messages and
  * its directory (or the working directory) for relative includes. */
 certrole_code cr_policy_parse_string(const char *text, const char *name,
                                      struct cr_policy **out, char **err);

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
+#include "dn.h"
 #include "identity.h"
 
 /* The first problem found wins: it is the one the person sees. */
@@ -24,11 +25,29 @@ static void set_problem(char **msg, char **hint, const char *m, const char *h)
 }
 
 static const char HINT_NAME[] =
-    "reissue the certificate with a clean subject: one CN, no NUL bytes, "
-    "values in a standard string type (UTF8String or PrintableString)";
+    "reissue the certificate with a clean subject: one CN, no NUL bytes or invisible "
+    "characters (zero-width space, soft hyphen, bidi controls), values in a standard "
+    "string type (UTF8String or PrintableString)";
 static const char HINT_SAN[] =
     "reissue the certificate: its subjectAltName entries must be plain "
-    "text without NUL bytes (IP addresses 4 or 16 bytes)";
+    "text without NUL bytes or invisible characters (IP addresses 4 or 16 bytes)";
+
+/* Text that is not UTF-8 or holds a character that only makes a name
+ * look like another (zero-width space, soft hyphen, bidi controls: see
+ * dn_value.c) is refused here, before any realm sees the value, rather
+ * than matched with the character mapped away. Returns 1 with the
+ * reason in out ("contains character U+200B ..."), else 0. */
+static int text_refused(const char *v, char *out, size_t n)
+{
+    unsigned long cp = 0;
+    char why[256];
+    int bad = cr_dn_check_utf8(v, strlen(v), &cp);
+    if (!bad)
+        return 0;
+    snprintf(out, n, "%s %s", bad == -3 ? "contains" : "is not valid text:",
+             cr_dn_text_problem(bad, cp, why, sizeof why));
+    return 1;
+}
 
 /* UTF-8 copy of an ASN1_STRING. Returns NULL and sets *why for a value
  * that cannot be decoded or holds a NUL byte (which would let "a\0b" be
@@ -95,12 +114,17 @@ static int scan_subject(struct certrole_identity *id, const X509_NAME *name,
                         char **subject_email, char **msg, char **hint)
 {
     int bad = 0, n_cn = 0;
-    char buf[256];
+    char buf[448], tw[320];
     for (int i = 0; i < X509_NAME_entry_count(name); i++) {
         const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
         int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
         const char *why = NULL;
         char *v = asn1_text(X509_NAME_ENTRY_get_data(e), &why);
+        if (v && text_refused(v, tw, sizeof tw)) {
+            free(v);
+            v = NULL;
+            why = tw;
+        }
         if (!v) {
             const char *sn = nid != NID_undef ? OBJ_nid2sn(nid) : "attribute";
             snprintf(buf, sizeof buf, "certificate subject: %s value %s", sn, why);
@@ -181,7 +205,7 @@ static int scan_sans(struct certrole_identity *id, X509 *leaf, char **msg, char 
         return -1;
     }
     int rc = 0;
-    char buf[160];
+    char buf[448], tw[320];
     for (int i = 0; i < sk_GENERAL_NAME_num(gens) && rc != -2; i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         certrole_san_type type;
@@ -194,10 +218,16 @@ static int scan_sans(struct certrole_identity *id, X509 *leaf, char **msg, char 
         case GEN_IPADD: type = CERTROLE_SAN_IP; what = "IP"; v = ip_text(g->d.iPAddress); break;
         default: continue; /* otherName, dirName, ...: not part of the identity view */
         }
+        const char *why = type == CERTROLE_SAN_IP ? "is not a 4- or 16-byte address"
+                                                  : "contains a NUL byte";
+        if (v && text_refused(v, tw, sizeof tw)) {
+            free(v);
+            v = NULL;
+            why = tw;
+        }
         if (!v) {
             snprintf(buf, sizeof buf, "certificate subjectAltName entry %d (%s) %s", i + 1, what,
-                     type == CERTROLE_SAN_IP ? "is not a 4- or 16-byte address"
-                                             : "contains a NUL byte");
+                     why);
             set_problem(msg, hint, buf, HINT_SAN);
             rc = -1;
             continue;
@@ -214,18 +244,41 @@ static int scan_sans(struct certrole_identity *id, X509 *leaf, char **msg, char 
     return rc;
 }
 
-/* Canonical string and key of a name via the DN module. */
-static int dn_pair(const X509_NAME *name, char **str, char **key)
+/* Canonical string and key of a name in one pass of the DN module. On
+ * failure the reason ("character U+200B ... in the value of
+ * CN") is recorded as the problem with "certificate <what>" before it. */
+static int dn_pair(const X509_NAME *name, char **str, char **key, const char *what,
+                   char **msg, char **hint)
 {
-    if (certrole_dn_from_x509(name, str) != CERTROLE_OK) {
-        *str = NULL;
-        return -1;
+    char *why = NULL;
+    certrole_code rc = cr_dn_x509(name, str, key, &why);
+    if (rc != CERTROLE_OK) {
+        char buf[384];
+        snprintf(buf, sizeof buf, "certificate %s: %s", what, why ? why : certrole_strerror(rc));
+        set_problem(msg, hint, buf, HINT_NAME);
     }
-    if (certrole_dn_key_from_x509(name, key) != CERTROLE_OK) {
-        *key = NULL;
-        return -1;
+    free(why);
+    return rc == CERTROLE_OK ? 0 : -1;
+}
+
+/* The outcome of cr_identity_from_leaf: the problem text (m, h) goes to
+ * the caller for a bad name, and is freed otherwise. */
+static certrole_code hand_over(int nomem, int bad, char *m, char *h, char **msg, char **hint)
+{
+    if (nomem || !bad || !m || !h) {
+        free(m);
+        free(h);
+        return nomem || (bad && (!m || !h)) ? CERTROLE_E_NO_MEMORY : CERTROLE_OK;
     }
-    return 0;
+    if (msg)
+        *msg = m;
+    else
+        free(m);
+    if (hint)
+        *hint = h;
+    else
+        free(h);
+    return CERTROLE_E_BAD_NAME;
 }
 
 certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,
@@ -274,16 +327,11 @@ certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,
     char *subject_email = NULL;
     if (scan_subject(id, subj, &subject_email, &m, &h) < 0)
         bad = 1;
-    if (dn_pair(subj, &id->subject, &id->subject_key) < 0) {
-        set_problem(&m, &h, "certificate subject cannot be rendered as an RFC 4514 name",
-                    HINT_NAME);
+    if (dn_pair(subj, &id->subject, &id->subject_key, "subject", &m, &h) < 0)
         bad = 1;
-    }
-    if (dn_pair(X509_get_issuer_name(leaf), &id->issuer, &id->issuer_key) < 0) {
-        set_problem(&m, &h, "certificate issuer name cannot be rendered as an RFC 4514 name "
-                    "(NUL byte or undecodable value)", HINT_NAME);
+    if (dn_pair(X509_get_issuer_name(leaf), &id->issuer, &id->issuer_key, "issuer name", &m,
+                &h) < 0)
         bad = 1;
-    }
 
     int s = scan_sans(id, leaf, &m, &h);
     if (s == -1)
@@ -295,30 +343,7 @@ certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,
     else
         free(subject_email);
 
-    if (nomem) {
-        free(m);
-        free(h);
-        return CERTROLE_E_NO_MEMORY;
-    }
-    if (bad) {
-        if (!m || !h) {
-            free(m);
-            free(h);
-            return CERTROLE_E_NO_MEMORY;
-        }
-        if (msg)
-            *msg = m;
-        else
-            free(m);
-        if (hint)
-            *hint = h;
-        else
-            free(h);
-        return CERTROLE_E_BAD_NAME;
-    }
-    free(m);
-    free(h);
-    return CERTROLE_OK;
+    return hand_over(nomem, bad, m, h, msg, hint);
 }
 
 certrole_code cr_identity_set_anchor(struct certrole_identity *id, X509 *anchor)
@@ -328,7 +353,8 @@ certrole_code cr_identity_set_anchor(struct certrole_identity *id, X509 *anchor)
     free(id->anchor);
     free(id->anchor_key);
     id->anchor = id->anchor_key = NULL;
-    if (dn_pair(X509_get_subject_name(anchor), &id->anchor, &id->anchor_key) < 0) {
+    if (dn_pair(X509_get_subject_name(anchor), &id->anchor, &id->anchor_key, "anchor", NULL,
+                NULL) < 0) {
         free(id->anchor);
         free(id->anchor_key);
         id->anchor = id->anchor_key = NULL;

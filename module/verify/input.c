@@ -33,6 +33,7 @@ struct dec {
     STACK_OF(X509) *certs;  /* in input order; the leaf is moved to index 0 */
     certrole_code code;
     char *msg, *hint;
+    int anchors;            /* a trust anchor file: no leaf, larger limits */
 };
 
 static void fail(struct dec *d, certrole_code code, const char *hint, const char *fmt, ...)
@@ -54,11 +55,12 @@ static void fail(struct dec *d, certrole_code code, const char *hint, const char
 /* Takes ownership of x. */
 static int add_cert(struct dec *d, X509 *x)
 {
-    if (sk_X509_num(d->certs) >= CR_INPUT_MAX_CERTS) {
+    if (sk_X509_num(d->certs) >= (d->anchors ? CR_INPUT_MAX_ANCHORS : CR_INPUT_MAX_CERTS)) {
         X509_free(x);
         fail(d, CERTROLE_E_BAD_ENCODING,
              "send only the client certificate and its intermediates",
-             "input holds more than %d certificates; refused", CR_INPUT_MAX_CERTS);
+             "input holds more than %d certificates; refused",
+             d->anchors ? CR_INPUT_MAX_ANCHORS : CR_INPUT_MAX_CERTS);
         return -1;
     }
     if (!sk_X509_push(d->certs, x)) {
@@ -171,6 +173,8 @@ static int issues_another(STACK_OF(X509) *s, int i)
 static void pick_leaf(struct dec *d, const char *what)
 {
     int n = sk_X509_num(d->certs), leaf = -1, count = 0;
+    if (n > 0 && d->anchors)
+        return;   /* every certificate of an anchor file is an anchor */
     if (n == 0) {
         fail(d, CERTROLE_E_NO_CERTIFICATE, HINT_EMPTY, "%s holds no certificate", what);
         return;
@@ -379,7 +383,7 @@ static void decode_pem(struct dec *d, const char *data, size_t len)
             int before = sk_X509_num(d->certs);
             /* A PKCS#7 block is a bundle in itself: decode it apart and
              * append its leaf-first order. */
-            struct dec sub = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL };
+            struct dec sub = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL, d->anchors };
             if (!sub.certs) {
                 fail(d, CERTROLE_E_NO_MEMORY, "", "out of memory");
             } else {
@@ -465,11 +469,11 @@ static certrole_format sniff_der(const unsigned char *p, size_t len)
 static void decode(struct dec *d, const unsigned char *p, size_t len, certrole_format format,
                    const char *password)
 {
-    if (len > CR_INPUT_MAX_BYTES) {
+    if (len > (d->anchors ? CR_INPUT_MAX_ANCHOR_BYTES : CR_INPUT_MAX_BYTES)) {
         fail(d, CERTROLE_E_BAD_ENCODING,
              "send only the client certificate and its intermediates",
              "input is %zu bytes, more than the %u-byte limit; refused", len,
-             CR_INPUT_MAX_BYTES);
+             d->anchors ? CR_INPUT_MAX_ANCHOR_BYTES : CR_INPUT_MAX_BYTES);
         return;
     }
     if (len == 0 || all_blank(p, len)) {
@@ -485,6 +489,9 @@ static void decode(struct dec *d, const unsigned char *p, size_t len, certrole_f
             certrole_format f = sniff_der(p, len);
             if (f == CERTROLE_FORMAT_PKCS7)
                 decode_p7_der(d, p, len, "PKCS#7 bundle");
+            else if (f == CERTROLE_FORMAT_PKCS12 && d->anchors)
+                fail(d, CERTROLE_E_BAD_ENCODING, HINT_FORMATS,
+                     "a PKCS#12 file is not an anchor file (use PEM, DER or PKCS#7)");
             else if (f == CERTROLE_FORMAT_PKCS12)
                 decode_p12(d, p, len, password);
             else
@@ -535,7 +542,7 @@ certrole_code cr_input_decode(const void *data, size_t len, certrole_format form
     *leaf = NULL;
     *untrusted = NULL;
     *msg = *hint = NULL;
-    struct dec d = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL };
+    struct dec d = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL, 0 };
     if (!d.certs)
         return CERTROLE_E_NO_MEMORY;
     if (!data && len > 0)
@@ -551,6 +558,26 @@ certrole_code cr_input_decode(const void *data, size_t len, certrole_format form
     }
     *leaf = sk_X509_shift(d.certs);
     *untrusted = d.certs;
+    return CERTROLE_OK;
+}
+
+certrole_code cr_input_decode_anchors(const void *data, size_t len, STACK_OF(X509) **certs,
+                                      char **msg)
+{
+    *certs = NULL;
+    *msg = NULL;
+    struct dec d = { sk_X509_new_null(), CERTROLE_OK, NULL, NULL, 1 };
+    if (!d.certs)
+        return CERTROLE_E_NO_MEMORY;
+    decode(&d, data ? data : "", data ? len : 0, CERTROLE_FORMAT_AUTO, NULL);
+    ERR_clear_error();
+    free(d.hint);
+    if (d.code != CERTROLE_OK) {
+        sk_X509_pop_free(d.certs, X509_free);
+        *msg = d.msg;
+        return d.code;
+    }
+    *certs = d.certs;
     return CERTROLE_OK;
 }
 

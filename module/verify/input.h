@@ -22,6 +22,19 @@ certrole_code cr_input_decode(const void *data, size_t len, certrole_format form
                               const char *password, X509 **leaf,
                               STACK_OF(X509) **untrusted, char **msg, char **hint);
 
+/* Trust anchor files (ca-file) may be whole CA bundles. */
+#define CR_INPUT_MAX_ANCHOR_BYTES (64u * 1024u * 1024u)
+#define CR_INPUT_MAX_ANCHORS 100000
+
+/* Every certificate of an anchor file, in file order: PEM (CERTIFICATE,
+ * TRUSTED CERTIFICATE and PKCS7 blocks; other blocks such as CRLs are
+ * skipped), DER (one or more concatenated certificates) or DER PKCS#7.
+ * No leaf is picked. On failure *certs is NULL and *msg (malloc'd, may be
+ * NULL on no memory) says what is wrong with the bytes; the code is
+ * NO_CERTIFICATE, BAD_ENCODING or NO_MEMORY. */
+certrole_code cr_input_decode_anchors(const void *data, size_t len, STACK_OF(X509) **certs,
+                                      char **msg);
+
 /* PKCS#12 files choose their own key-derivation work; more than this many
  * iterations (MAC, encrypted safe or shrouded key) is refused. OpenSSL
  * exports use 2048; 1e6 is past every current recommendation. */

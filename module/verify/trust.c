@@ -4,6 +4,7 @@
 #include "trust.h"
 #include "diagnose.h"
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@ struct cr_trust {
     char **files;                 /* NULL-terminated: files read */
     int depth, purpose, strict;
     time_t crl_next_update;
+    struct { const char *key; char *msg; } warn[2];   /* cr_trust_warning */
+    size_t nwarn;
 };
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
@@ -42,130 +45,14 @@ static const char *ossl_reason(void)
     return r ? r : "no detail";
 }
 
-/* Reads a whole file; sets errno-based message on failure. */
-static unsigned char *slurp(const char *path, size_t *len, char *err, size_t errlen,
-                            const char *what)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        errf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 8192, n = 0;
-    unsigned char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-        if (n == cap) {
-            unsigned char *nb = cap < (1u << 28) ? realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    int rd_err = ferror(f);
-    fclose(f);
-    if (!buf) {
-        errf(err, errlen, "%s %s: out of memory or file too large", what, path);
-        return NULL;
-    }
-    if (rd_err) {
-        free(buf);
-        errf(err, errlen, "%s %s: read error", what, path);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
-/* Loads every CRL of a PEM (several blocks) or DER (several concatenated)
- * file into t. Fails if the file holds no CRL or a damaged one. */
-static certrole_code load_crl_file(struct cr_trust *t, const char *path,
-                                   char *err, size_t errlen)
-{
-    size_t len = 0;
-    unsigned char *buf = slurp(path, &len, err, errlen, "crl-file");
-    if (!buf)
-        return CERTROLE_E_IO;
-    certrole_code rc = CERTROLE_OK;
-    int count = 0;
-    ERR_clear_error();
-    if (memmem(buf, len, "-----BEGIN", 10)) {
-        BIO *bio = BIO_new_mem_buf(buf, (int)len);
-        if (!bio) {
-            free(buf);
-            return CERTROLE_E_NO_MEMORY;
-        }
-        for (;;) {
-            X509_CRL *crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
-            if (!crl) {
-                unsigned long e = ERR_peek_last_error();
-                if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
-                    ERR_GET_REASON(e) == PEM_R_NO_START_LINE && count > 0) {
-                    ERR_clear_error();   /* clean end of file */
-                } else if (count == 0) {
-                    errf(err, errlen, "crl-file %s: not a CRL (no X509 CRL block could be read: %s)",
-                         path, ossl_reason());
-                    rc = CERTROLE_E_POLICY_ERROR;
-                } else {
-                    errf(err, errlen, "crl-file %s: CRL number %d is damaged (%s)",
-                         path, count + 1, ossl_reason());
-                    rc = CERTROLE_E_POLICY_ERROR;
-                }
-                break;
-            }
-            if (!sk_X509_CRL_push(t->crls, crl)) {
-                X509_CRL_free(crl);
-                rc = CERTROLE_E_NO_MEMORY;
-                break;
-            }
-            count++;
-        }
-        BIO_free(bio);
-    } else {
-        const unsigned char *p = buf, *end = buf + len;
-        while (p < end) {
-            const unsigned char *start = p;
-            X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)(end - p));
-            if (!crl) {
-                if (count == 0)
-                    errf(err, errlen, "crl-file %s: not a CRL (neither PEM nor DER X.509 CRL: %s)",
-                         path, ossl_reason());
-                else
-                    errf(err, errlen, "crl-file %s: trailing data at byte %zu is not a DER CRL",
-                         path, (size_t)(start - buf));
-                rc = CERTROLE_E_POLICY_ERROR;
-                break;
-            }
-            if (!sk_X509_CRL_push(t->crls, crl)) {
-                X509_CRL_free(crl);
-                rc = CERTROLE_E_NO_MEMORY;
-                break;
-            }
-            count++;
-        }
-        if (rc == CERTROLE_OK && count == 0) {
-            errf(err, errlen, "crl-file %s: empty file, no CRL", path);
-            rc = CERTROLE_E_POLICY_ERROR;
-        }
-    }
-    ERR_clear_error();
-    free(buf);
-    return rc;
-}
-
 void cr_trust_free(struct cr_trust *t)
 {
     if (!t)
         return;
     X509_STORE_free(t->store);
     sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
+    for (size_t i = 0; i < t->nwarn; i++)
+        free(t->warn[i].msg);
     if (t->files)
         for (char **f = t->files; *f; f++)
             free(*f);
@@ -239,6 +126,120 @@ static void precache_extensions(X509_STORE *store)
     sk_X509_pop_free(certs, X509_free);
 }
 
+static certrole_code load_ca_dir(struct cr_trust *t, const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        errf(err, errlen, "ca-dir %s: %s", dir, strerror(errno));
+        return CERTROLE_E_IO;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        errf(err, errlen, "ca-dir %s: not a directory", dir);
+        return CERTROLE_E_POLICY_ERROR;
+    }
+    if (X509_STORE_load_path(t->store, dir) != 1) {
+        errf(err, errlen, "ca-dir %s: cannot be used (%s)", dir, ossl_reason());
+        return CERTROLE_E_POLICY_ERROR;
+    }
+    return CERTROLE_OK;
+}
+
+/* Reads ca-file, ca-dir and every crl-file into t. *crl_source names the
+ * first place CRLs come from ("" when none): a CRL source turns
+ * revocation checking on unless crl-check= says otherwise. */
+static certrole_code load_files(struct cr_trust *t, const struct cr_trust_opts *o,
+                                char *crl_source, size_t srclen, char *err, size_t errlen)
+{
+    size_t nfiles = 0;
+    certrole_code rc;
+    crl_source[0] = '\0';
+    if (o->ca_file) {
+        int ncrls = 0;
+        rc = cr_trust_load_anchors(t->store, t->crls, o->ca_file, &ncrls, err, errlen);
+        if (rc != CERTROLE_OK)
+            return rc;
+        if (ncrls)
+            snprintf(crl_source, srclen, "the CRLs in ca-file %s", o->ca_file);
+        if (add_file(t, &nfiles, o->ca_file) < 0)
+            return CERTROLE_E_NO_MEMORY;
+    }
+    if (o->ca_dir) {
+        int dir_crls = 0;
+        if ((rc = load_ca_dir(t, o->ca_dir, err, errlen)) != CERTROLE_OK ||
+            (rc = cr_trust_scan_dir(o->ca_dir, &dir_crls, err, errlen)) != CERTROLE_OK)
+            return rc;
+        if (!crl_source[0] && dir_crls)
+            snprintf(crl_source, srclen, "the hashed CRLs (*.rN) in ca-dir %s", o->ca_dir);
+        if (add_file(t, &nfiles, o->ca_dir) < 0)
+            return CERTROLE_E_NO_MEMORY;
+    }
+    for (size_t i = 0; i < o->n_crl_files; i++) {
+        if ((rc = cr_trust_load_crls(t->crls, o->crl_files[i], err, errlen)) != CERTROLE_OK)
+            return rc;
+        if (i == 0)
+            snprintf(crl_source, srclen, "the CRLs of crl-file %s%s", o->crl_files[0],
+                     o->n_crl_files > 1 ? " (and the other crl-file)" : "");
+        if (add_file(t, &nfiles, o->crl_files[i]) < 0)
+            return CERTROLE_E_NO_MEMORY;
+    }
+    return CERTROLE_OK;
+}
+
+static certrole_code add_crls(struct cr_trust *t, char *err, size_t errlen)
+{
+    for (int i = 0; i < sk_X509_CRL_num(t->crls); i++) {
+        X509_CRL *crl = sk_X509_CRL_value(t->crls, i);
+        if (!X509_STORE_add_crl(t->store, crl)) {
+            errf(err, errlen, "cannot add CRL to the store (%s)", ossl_reason());
+            return CERTROLE_E_POLICY_ERROR;
+        }
+        const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+        time_t tnu = nu ? cr_asn1_time_to_time_t(nu) : 0;
+        if (tnu && (!t->crl_next_update || tnu < t->crl_next_update))
+            t->crl_next_update = tnu;
+    }
+    return CERTROLE_OK;
+}
+
+static void warn(struct cr_trust *t, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void warn(struct cr_trust *t, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    if (!msg || t->nwarn == sizeof t->warn / sizeof t->warn[0]) {
+        free(msg);
+        return;
+    }
+    t->warn[t->nwarn].key = key;
+    t->warn[t->nwarn++].msg = msg;
+}
+
+/* The options in force: a key that loads something (a CRL, a policy OID)
+ * is used unless the policy explicitly switches its check off, which is
+ * then worth a warning. */
+static void effective(struct cr_trust *t, const struct cr_trust_opts *o, const char *crl_source,
+                      struct cr_trust_opts *eff)
+{
+    *eff = *o;   /* shallow: eff borrows o's strings */
+    if (!o->crl_check_set && crl_source[0])
+        eff->crl_check = CR_CRL_LEAF;
+    if (o->crl_check_set && o->crl_check == CR_CRL_NONE && crl_source[0])
+        warn(t, "crl-check", "crl-check=none: %s are loaded but not consulted, so a revoked "
+             "certificate is accepted (drop crl-check=none to check the leaf, or set "
+             "crl-check=chain)", crl_source);
+    if (!o->explicit_set && o->n_policies)
+        eff->explicit_policy = 1;
+    if (o->explicit_set && !o->explicit_policy && o->n_policies)
+        warn(t, "explicit-policy", "explicit-policy=no: the policy= OIDs are loaded but not "
+             "required, so a chain without any of them is accepted (drop explicit-policy=no "
+             "to require them)");
+}
+
 certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **out,
                              char *err, size_t errlen)
 {
@@ -252,8 +253,9 @@ certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **ou
     struct cr_trust *t = calloc(1, sizeof *t);
     if (!t)
         return CERTROLE_E_NO_MEMORY;
-    size_t nfiles = 0;
     certrole_code rc = CERTROLE_E_NO_MEMORY;
+    struct cr_trust_opts eff;
+    char crl_source[PATH_MAX + 64];
     t->depth = o->depth;
     t->purpose = o->purpose;
     t->strict = o->strict;
@@ -261,71 +263,19 @@ certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **ou
         !(t->files = calloc(1, sizeof *t->files)))
         goto fail;
     ERR_clear_error();
-
-    if (o->ca_file) {
-        size_t len;
-        unsigned char *buf = slurp(o->ca_file, &len, err, errlen, "ca-file");
-        if (!buf) {
-            rc = CERTROLE_E_IO;
-            goto fail;
-        }
-        free(buf);
-        if (X509_STORE_load_file(t->store, o->ca_file) != 1) {
-            errf(err, errlen, "ca-file %s: no usable certificate (%s)", o->ca_file, ossl_reason());
-            rc = CERTROLE_E_POLICY_ERROR;
-            goto fail;
-        }
-        if (add_file(t, &nfiles, o->ca_file) < 0)
-            goto fail;
-    }
-    if (o->ca_dir) {
-        struct stat st;
-        if (stat(o->ca_dir, &st) != 0) {
-            errf(err, errlen, "ca-dir %s: %s", o->ca_dir, strerror(errno));
-            rc = CERTROLE_E_IO;
-            goto fail;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-            errf(err, errlen, "ca-dir %s: not a directory", o->ca_dir);
-            rc = CERTROLE_E_POLICY_ERROR;
-            goto fail;
-        }
-        if (X509_STORE_load_path(t->store, o->ca_dir) != 1) {
-            errf(err, errlen, "ca-dir %s: cannot be used (%s)", o->ca_dir, ossl_reason());
-            rc = CERTROLE_E_POLICY_ERROR;
-            goto fail;
-        }
-        if (add_file(t, &nfiles, o->ca_dir) < 0)
-            goto fail;
-    }
-    for (size_t i = 0; i < o->n_crl_files; i++) {
-        if ((rc = load_crl_file(t, o->crl_files[i], err, errlen)) != CERTROLE_OK)
-            goto fail;
-        rc = CERTROLE_E_NO_MEMORY;
-        if (add_file(t, &nfiles, o->crl_files[i]) < 0)
-            goto fail;
-    }
-    for (int i = 0; i < sk_X509_CRL_num(t->crls); i++) {
-        X509_CRL *crl = sk_X509_CRL_value(t->crls, i);
-        if (!X509_STORE_add_crl(t->store, crl)) {
-            errf(err, errlen, "cannot add CRL to the store (%s)", ossl_reason());
-            rc = CERTROLE_E_POLICY_ERROR;
-            goto fail;
-        }
-        const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
-        time_t tnu = nu ? cr_asn1_time_to_time_t(nu) : 0;
-        if (tnu && (!t->crl_next_update || tnu < t->crl_next_update))
-            t->crl_next_update = tnu;
-    }
+    if ((rc = load_files(t, o, crl_source, sizeof crl_source, err, errlen)) != CERTROLE_OK ||
+        (rc = add_crls(t, err, errlen)) != CERTROLE_OK)
+        goto fail;
+    effective(t, o, crl_source, &eff);
     /* A CRL check without any CRL would deny every peer: say so now. CRLs
      * may also come from a hashed ca-dir (*.r0), so that one is allowed. */
-    if (o->crl_check != CR_CRL_NONE && sk_X509_CRL_num(t->crls) == 0 && !o->ca_dir) {
+    if (eff.crl_check != CR_CRL_NONE && sk_X509_CRL_num(t->crls) == 0 && !o->ca_dir) {
         errf(err, errlen, "crl-check=%s but no CRL is loaded: add crl-file=",
-             o->crl_check == CR_CRL_LEAF ? "leaf" : "chain");
+             eff.crl_check == CR_CRL_LEAF ? "leaf" : "chain");
         rc = CERTROLE_E_POLICY_ERROR;
         goto fail;
     }
-    if ((rc = set_params(t, o, err, errlen)) != CERTROLE_OK)
+    if ((rc = set_params(t, &eff, err, errlen)) != CERTROLE_OK)
         goto fail;
     precache_extensions(t->store);
     ERR_clear_error();
@@ -337,6 +287,15 @@ fail:
         errf(err, errlen, "out of memory building the trust store");
     cr_trust_free(t);
     return rc;
+}
+
+const char *cr_trust_warning(const struct cr_trust *t, size_t i, const char **key)
+{
+    if (!t || i >= t->nwarn)
+        return NULL;
+    if (key)
+        *key = t->warn[i].key;
+    return t->warn[i].msg;
 }
 
 time_t cr_trust_crl_next_update(const struct cr_trust *t)

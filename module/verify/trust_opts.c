@@ -163,6 +163,7 @@ certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
             errf(err, errlen, "crl-check=%s: expected none, leaf or chain", value);
             return CERTROLE_E_POLICY_ERROR;
         }
+        o->crl_check_set = 1;
         return CERTROLE_OK;
     }
     if (!strcmp(key, "depth")) {
@@ -202,6 +203,8 @@ certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
             errf(err, errlen, "%s=%s: expected yes or no", key, value);
             return CERTROLE_E_POLICY_ERROR;
         }
+        if (slot == &o->explicit_policy)
+            o->explicit_set = 1;
         return CERTROLE_OK;
     }
     if (!strcmp(key, "policy")) {

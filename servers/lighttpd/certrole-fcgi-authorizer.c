@@ -11,16 +11,18 @@
  * the root and the issuing CAs, see README.md).
  * This program validates the chain against the policy's trust profile, maps
  * it through the realm stack and applies the policy's `require` rules to
- * REQUEST_METHOD + the request path, then answers:
+ * REQUEST_METHOD + the raw request target (see request_target), then
+ * answers:
  *
  *   Status: 200  + Variable-CERTROLE_USER / _ROLES / _SUBJECT / _CODE
  *                  (lighttpd hands them to the backend as environment)
  *   Status: 401  no client certificate
- *   Status: 403  anything else (the reason goes to stderr, i.e. the
- *                server's error log, never to the client)
+ *   Status: 403  anything else (the reason goes to the log, never to
+ *                the client)
  *
- * Usage: certrole-fcgi-authorizer [-p POLICY] [-s SOCKET]
+ * Usage: certrole-fcgi-authorizer [-p POLICY] [-s SOCKET] [-l FILE|-]
  *   -p  policy file (default: $CERTROLE_POLICY)
+ *   -l  log to FILE (appended) or "-" (stderr); default syslog, daemon
  *   -s  listen on a unix socket path or ":PORT"/"HOST:PORT"; without it
  *       the listening socket is fd 0 (lighttpd "bin-path", spawn-fcgi).
  * The policy is re-read when one of its files changes (a few stat()s per
@@ -30,86 +32,72 @@
 #include <certrole.h>
 #include <fcgiapp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CHAIN 16
 
-static void log_stderr(void *ud, certrole_log_level level, const char *line)
+/* Where refusal reasons, reload errors and the library's audit lines go.
+ * lighttpd daemonises and drops a spawned authorizer's stderr, so the
+ * default is syslog(3) (facility daemon); -l FILE appends to a file
+ * instead, -l - writes to stderr. */
+static FILE *log_file;
+
+static void alog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void alog(int prio, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (log_file) {
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+        fprintf(log_file, "%s certrole-fcgi-authorizer[%d]: <%d> ", ts, (int)getpid(), prio);
+        vfprintf(log_file, fmt, ap);
+        fputc('\n', log_file);
+        fflush(log_file);
+    } else {
+        vsyslog(prio, fmt, ap);
+    }
+    va_end(ap);
+}
+
+static void log_sink(void *ud, certrole_log_level level, const char *line)
 {
     (void)ud;
-    fprintf(stderr, "certrole-fcgi-authorizer: <%d> %s\n", (int)level, line);
+    alog((int)level, "%s", line);   /* the levels are syslog's numbers */
 }
 
-static int hexval(int c)
+/* -l: NULL = syslog, "-" = stderr, else a file opened for appending. */
+static int log_open(const char *where)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+    if (!where) {
+        openlog("certrole-fcgi-authorizer", LOG_PID, LOG_DAEMON);
+        return 0;
+    }
+    log_file = strcmp(where, "-") == 0 ? stderr : fopen(where, "a");
+    if (!log_file) {
+        fprintf(stderr, "certrole-fcgi-authorizer: cannot open log file %s\n", where);
+        return -1;
+    }
+    return 0;
 }
 
-/* The path the rules are matched against: REQUEST_URI without the query,
- * %-decoded, "//" folded and "." / ".." segments resolved, so a rule for
- * /InvoiceService/list cannot be dodged by spelling it
- * /InvoiceService/./%6cist. NULL (refuse) on NUL bytes, bad escapes or a
- * path that is not absolute. Malloc'd. */
-static char *normalize_path(const char *uri)
+/* The request target the rules judge, as the client sent it: the library
+ * decodes it once. lighttpd puts the original target in REQUEST_URI and,
+ * when mod_rewrite or a local redirect changed it, the target it serves
+ * in REDIRECT_URI; that one is what the backend gets. Decoding it here
+ * as well would let "%252e%252e" become ".." behind the rules' back. */
+static const char *request_target(FCGX_ParamArray envp)
 {
-    size_t n = strcspn(uri, "?#");
-    char *dec = malloc(n + 1), *out = malloc(n + 2);
-    if (!dec || !out || n == 0 || uri[0] != '/')
-        goto bad;
-    size_t d = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (uri[i] == '%') {
-            if (i + 2 >= n)
-                goto bad;
-            int a = hexval((unsigned char)uri[i + 1]), b = hexval((unsigned char)uri[i + 2]);
-            if (a < 0 || b < 0 || (a == 0 && b == 0))
-                goto bad;
-            dec[d++] = (char)(a * 16 + b);
-            i += 2;
-        } else {
-            dec[d++] = uri[i];
-        }
-    }
-    dec[d] = '\0';
-
-    /* Segment by segment: skip empty and ".", pop on "..". */
-    size_t o = 0;
-    const char *p = dec;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *seg = p;
-        while (*p && *p != '/')
-            p++;
-        size_t len = (size_t)(p - seg);
-        if (len == 0 || (len == 1 && seg[0] == '.'))
-            continue;
-        if (len == 2 && seg[0] == '.' && seg[1] == '.') {
-            while (o > 0 && out[o - 1] != '/')
-                o--;
-            if (o > 0)
-                o--;
-            continue;
-        }
-        out[o++] = '/';
-        memcpy(out + o, seg, len);
-        o += len;
-    }
-    if (o == 0 || dec[d - 1] == '/')
-        out[o++] = '/';
-    out[o] = '\0';
-    free(dec);
-    return out;
-bad:
-    free(dec);
-    free(out);
-    return NULL;
+    const char *t = FCGX_GetParam("REDIRECT_URI", envp);
+    return t && *t ? t : FCGX_GetParam("REQUEST_URI", envp);
 }
 
 /* Leaf PEM followed by SSL_CLIENT_CERT_CHAIN_0.. (malloc'd), or NULL when
@@ -185,16 +173,15 @@ static void deny(FCGX_Stream *out, int status, certrole_code code)
 static void handle(certrole_ctx *ctx, FCGX_Request *req)
 {
     const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
-    const char *uri = FCGX_GetParam("REQUEST_URI", req->envp);
+    const char *path = request_target(req->envp);
     size_t len = 0;
     char *pem = collect_pem(req->envp, &len);
-    char *path = uri ? normalize_path(uri) : NULL;
     certrole_result *res = NULL;
+    certrole_authz *authz = NULL;
     certrole_code code;
 
     if (!method || !path) {
-        fprintf(stderr, "certrole-fcgi-authorizer: refused: unusable request "
-                        "(method or path missing or malformed: %s)\n", uri ? uri : "-");
+        alog(LOG_WARNING, "refused: unusable request (method or path missing)");
         deny(req->out, 403, CERTROLE_E_INVALID_ARGUMENT);
         goto done;
     }
@@ -202,25 +189,25 @@ static void handle(certrole_ctx *ctx, FCGX_Request *req)
         const char *verify = FCGX_GetParam("SSL_CLIENT_VERIFY", req->envp);
         if (verify && strncmp(verify, "FAILED", 6) == 0) {
             code = code_from_server_verify(verify);
-            fprintf(stderr, "certrole-fcgi-authorizer: %s %s: %s (status 403): "
-                            "the TLS layer could not verify the certificate (%s)\n",
+            alog(LOG_INFO, "%s %s: %s (status 403): "
+                           "the TLS layer could not verify the certificate (%s)",
                     method, path, certrole_code_name(code), verify);
             deny(req->out, 403, code);
             goto done;
         }
-        fprintf(stderr, "certrole-fcgi-authorizer: %s %s: no_certificate "
-                        "(status 401)\n", method, path);
+        alog(LOG_INFO, "%s %s: no_certificate (status 401)", method, path);
         deny(req->out, 401, CERTROLE_E_NO_CERTIFICATE);
         goto done;
     }
     code = certrole_verify_pem(ctx, pem, len, &res);
     if (res)
-        code = certrole_authorize(ctx, res, method, path);
+        code = certrole_authorize_target(ctx, res, method, path, CERTROLE_TARGET_RAW, &authz);
     if (code != CERTROLE_OK) {
         int status = code == CERTROLE_E_NO_CERTIFICATE ? 401 : 403;
-        fprintf(stderr, "certrole-fcgi-authorizer: %s %s: %s (status %d): %s\n",
+        alog(LOG_INFO, "%s %s: %s (status %d): %s",
                 method, path, certrole_code_name(code), status,
-                res ? certrole_result_message(res) : certrole_strerror(code));
+                authz ? certrole_authz_reason(authz)
+                      : res ? certrole_result_message(res) : certrole_strerror(code));
         deny(req->out, status, code);
         goto done;
     }
@@ -248,21 +235,22 @@ static void handle(certrole_ctx *ctx, FCGX_Request *req)
     FCGX_PutS("\r\n", req->out);
     free(roles);
 done:
+    certrole_authz_free(authz);
     certrole_result_free(res);
     free(pem);
-    free(path);
 }
 
 int main(int argc, char **argv)
 {
-    const char *policy = getenv("CERTROLE_POLICY"), *listen_on = NULL;
+    const char *policy = getenv("CERTROLE_POLICY"), *listen_on = NULL, *logto = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "p:s:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:s:l:h")) != -1) {
         switch (opt) {
         case 'p': policy = optarg; break;
         case 's': listen_on = optarg; break;
+        case 'l': logto = optarg; break;
         default:
-            fprintf(stderr, "usage: %s [-p POLICY] [-s SOCKET|:PORT]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-p POLICY] [-s SOCKET|:PORT] [-l FILE|-]\n", argv[0]);
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -271,15 +259,20 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    if (log_open(logto) != 0)
+        return 2;
+
     certrole_ctx *ctx = NULL;
     char *err = NULL;
     certrole_code rc = certrole_open(&ctx, policy, &err);
     if (rc != CERTROLE_OK) {
+        /* stderr as well: whoever started us by hand should see it */
         fprintf(stderr, "certrole-fcgi-authorizer: %s\n", err ? err : certrole_strerror(rc));
+        alog(LOG_ERR, "%s", err ? err : certrole_strerror(rc));
         certrole_free(err);
         return 1;
     }
-    certrole_set_log(ctx, log_stderr, NULL);
+    certrole_set_log(ctx, log_sink, NULL);
 
     /* SIGTERM keeps its default action: libfcgi restarts an interrupted
      * accept(), so a flag would never be seen; nothing needs flushing. */
@@ -310,10 +303,10 @@ int main(int argc, char **argv)
             int reloaded = 0;
             char *rerr = NULL;
             if (certrole_reload_if_changed(ctx, &reloaded, &rerr) != CERTROLE_OK)
-                fprintf(stderr, "certrole-fcgi-authorizer: reload failed, keeping "
-                                "the previous policy: %s\n", rerr ? rerr : "?");
+                alog(LOG_ERR, "reload failed, keeping the previous policy: %s",
+                     rerr ? rerr : "?");
             else if (reloaded)
-                fprintf(stderr, "certrole-fcgi-authorizer: policy reloaded\n");
+                alog(LOG_NOTICE, "policy reloaded");
             certrole_free(rerr);
         }
         handle(ctx, &req);

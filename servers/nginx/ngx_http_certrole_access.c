@@ -4,7 +4,7 @@
  * Per TLS connection the chain is verified and mapped once: the result is
  * kept in a small cache hung on the SSL object (ex_data) and freed with the
  * connection's pool, so keepalive requests and HTTP/2 streams on the same
- * connection only run certrole_authorize(). The cache is keyed by the
+ * connection only run certrole_authorize_target(). The cache is keyed by the
  * certrole_ctx too, because requests on one connection may reach server
  * blocks with different policies (Host header vs SNI).
  * Header stripping and export: ngx_http_certrole_headers.c.
@@ -168,6 +168,101 @@ ngx_http_certrole_cstr(ngx_pool_t *pool, ngx_str_t *s)
 }
 
 
+/*
+ * The policy's rules on this request. The library judges what the
+ * backend will route: while nginx has not rewritten the request, that is
+ * the request target as the client sent it (proxy_pass without a URI
+ * forwards exactly these bytes), decoded once by the library; $uri is
+ * already decoded, and decoding it again would let "%252e%252e" become
+ * "..". After a rewrite or an internal redirect the target no longer
+ * describes the request, and the backend gets r->uri: then that,
+ * already decoded. A NUL inside either cannot be passed on as a C
+ * string, so it is refused here.
+ */
+static certrole_code
+ngx_http_certrole_rules(ngx_http_request_t *r, certrole_ctx *ctx,
+    certrole_result *res, ngx_http_certrole_loc_conf_t *lcf)
+{
+    ngx_str_t            *t;
+    certrole_code         code;
+    certrole_authz       *authz;
+    certrole_target_form  form;
+    char                 *method, *target, **roles;
+    ngx_uint_t            i;
+
+    if (r->valid_unparsed_uri) {
+        t = &r->unparsed_uri;
+        form = CERTROLE_TARGET_RAW;
+    } else {
+        t = &r->uri;
+        form = CERTROLE_TARGET_DECODED;
+    }
+
+    if (ngx_strlchr(t->data, t->data + t->len, '\0') != NULL) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "certrole: NUL byte in the request target");
+        return CERTROLE_E_FORBIDDEN;
+    }
+
+    method = ngx_http_certrole_cstr(r->pool, &r->method_name);
+    target = ngx_http_certrole_cstr(r->pool, t);
+    if (method == NULL || target == NULL) {
+        return CERTROLE_E_NO_MEMORY;
+    }
+
+    authz = NULL;
+    code = certrole_authorize_target(ctx, res, method, target, form, &authz);
+    if (code != CERTROLE_OK && authz != NULL) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "certrole: %s", certrole_authz_reason(authz));
+    }
+    certrole_authz_free(authz);
+
+    if (code == CERTROLE_OK && lcf->require && lcf->require->nelts) {
+        code = CERTROLE_E_FORBIDDEN;
+        roles = lcf->require->elts;
+        for (i = 0; i < lcf->require->nelts; i++) {
+            if (certrole_result_has_role(res, roles[i])) {
+                code = CERTROLE_OK;
+                break;
+            }
+        }
+    }
+    return code;
+}
+
+
+/* Logs a refusal and returns its status: 401 without a certificate,
+ * 403 otherwise. */
+static ngx_int_t
+ngx_http_certrole_denied(ngx_http_request_t *r,
+    ngx_http_certrole_loc_conf_t *lcf, ngx_http_certrole_entry_t *e,
+    certrole_code code)
+{
+    ngx_int_t  status;
+
+    status = (code == CERTROLE_E_NO_CERTIFICATE) ? NGX_HTTP_UNAUTHORIZED
+                                                 : NGX_HTTP_FORBIDDEN;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "certrole: denied \"%V %V\" code=%s status=%i: %s",
+                  &r->method_name, &r->uri, certrole_code_name(code),
+                  status,
+                  e ? certrole_result_message(e->res)
+                    : "the connection is not TLS");
+
+    if (e && code == CERTROLE_E_FORBIDDEN && lcf->require
+        && certrole_result_code(e->res) == CERTROLE_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "certrole: the location requires one of its "
+                      "certrole_require roles");
+    }
+
+    return status;
+}
+
+
 ngx_int_t
 ngx_http_certrole_access_handler(ngx_http_request_t *r)
 {
@@ -176,9 +271,6 @@ ngx_http_certrole_access_handler(ngx_http_request_t *r)
     ngx_http_certrole_entry_t     *e, tmp;
     certrole_ctx                  *ctx;
     certrole_code                  code;
-    char                          *method, *path, **roles;
-    ngx_uint_t                     i;
-    ngx_int_t                      status;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_certrole_module);
     if (!lcf->enable || lcf->policy == NULL) {
@@ -225,25 +317,9 @@ ngx_http_certrole_access_handler(ngx_http_request_t *r)
         }
         rctx->res = e->res;
 
-        /* r->uri is decoded and normalised (no "..", no %-escapes), so a
-         * rule cannot be dodged by spelling the path differently. */
-        method = ngx_http_certrole_cstr(r->pool, &r->method_name);
-        path = ngx_http_certrole_cstr(r->pool, &r->uri);
-        if (method == NULL || path == NULL) {
+        code = ngx_http_certrole_rules(r, ctx, e->res, lcf);
+        if (code == CERTROLE_E_NO_MEMORY) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        code = certrole_authorize(ctx, e->res, method, path);
-
-        if (code == CERTROLE_OK && lcf->require && lcf->require->nelts) {
-            code = CERTROLE_E_FORBIDDEN;
-            roles = lcf->require->elts;
-            for (i = 0; i < lcf->require->nelts; i++) {
-                if (certrole_result_has_role(e->res, roles[i])) {
-                    code = CERTROLE_OK;
-                    break;
-                }
-            }
         }
     }
 
@@ -264,23 +340,5 @@ ngx_http_certrole_access_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    status = (code == CERTROLE_E_NO_CERTIFICATE) ? NGX_HTTP_UNAUTHORIZED
-                                                 : NGX_HTTP_FORBIDDEN;
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "certrole: denied \"%V %V\" code=%s status=%i: %s",
-                  &r->method_name, &r->uri, certrole_code_name(code),
-                  status,
-                  e ? certrole_result_message(e->res)
-                    : "the connection is not TLS");
-
-    if (e && code == CERTROLE_E_FORBIDDEN && lcf->require
-        && certrole_result_code(e->res) == CERTROLE_OK)
-    {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "certrole: the location requires one of its "
-                      "certrole_require roles");
-    }
-
-    return status;
+    return ngx_http_certrole_denied(r, lcf, e, code);
 }

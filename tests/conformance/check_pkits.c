@@ -74,8 +74,10 @@ static char *case_policy(const struct cj *c, const char *anchor_pem, const char 
         }
         conf_policy_add(&line, "policy", oid);
     }
-    if (cj_true(cj_get(c, "SetInitialExplicitPolicy")))
-        conf_policy_add(&line, "explicit-policy", "yes");
+    /* RFC 5280's default initial-explicit-policy is false; certrole's
+     * is "yes when policy= is given", so say "no" outright. */
+    conf_policy_add(&line, "explicit-policy",
+                    cj_true(cj_get(c, "SetInitialExplicitPolicy")) ? "yes" : "no");
     if (cj_true(cj_get(c, "SetInitialPolicyMappingInhibit")))
         conf_policy_add(&line, "inhibit-mapping", "yes");
     if (cj_true(cj_get(c, "SetInitialInhibitAnyPolicy")))

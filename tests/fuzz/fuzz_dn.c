@@ -8,13 +8,25 @@
  *  - the one-pass internal call agrees with the public ones;
  *  - A equals its canonical form, both ways;
  *  - for two DNs: equal(A,B) == equal(B,A) == (key(A) == key(B));
- *  - an X509_NAME's key is the key of its canonical string.
+ *  - an X509_NAME's key is the key of its canonical string;
+ *  - folding is stable: the key of a key is that key, and so is the key
+ *    of the key with its ASCII letters upper-cased (the key's values are
+ *    folded, and ASCII case never matters in them);
+ *  - no non-ASCII character folds into ASCII: a canonical string with a
+ *    non-ASCII character other than white space (which becomes a space)
+ *    has a key with one too (U+0130 must not become "i", nor "ß" "ss");
+ *  - no default-ignorable or format (Cf) code point survives: a DN that
+ *    holds one raw never yields a key, and no canonical string or key
+ *    contains one (escaped or "#hex" spellings included), judged with
+ *    libunistring's tables independently of the library's check.
  * Anything that does not parse must say so (-1 / BAD_NAME), never crash. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/x509.h>
+#include <unictype.h>
+#include <unistr.h>
 #include "certrole.h"
 #include "dn.h"
 
@@ -25,6 +37,56 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int same(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
+}
+
+/* 1 when the text holds a code point that must never reach a key. */
+static int has_invisible(const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    ucs4_t c;
+    while ((p = u8_next(&c, p)) != NULL)
+        if (uc_is_property_default_ignorable_code_point(c) ||
+            uc_is_general_category(c, UC_CATEGORY_Cf))
+            return 1;
+    return 0;
+}
+
+/* 1 when the text holds a non-ASCII character that is not white space. */
+static int has_non_ascii_letter(const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    ucs4_t c;
+    while ((p = u8_next(&c, p)) != NULL)
+        if (c >= 0x80 && !uc_is_property_white_space(c))
+            return 1;
+    return 0;
+}
+
+static int has_non_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return 1;
+    return 0;
+}
+
+/* The key with ASCII letters upper-cased keys to itself: its type names
+ * are OIDs (digits), its values already folded, "#HEX" upper case. The
+ * one case-exact type (x500UniqueIdentifier) is left out. */
+static void check_fold_stable(const char *key)
+{
+    if (strstr(key, "2.5.4.45="))
+        return;
+    char *up = strdup(key), *k = NULL;
+    if (!up)
+        return;
+    for (char *q = up; *q; q++)
+        if (*q >= 'a' && *q <= 'z')
+            *q = (char)(*q - 32);
+    PROPERTY(cr_dn_string(up, NULL, &k, NULL) == CERTROLE_OK);
+    PROPERTY(same(k, key));
+    free(k);
+    free(up);
 }
 
 /* Checks one text DN; returns its key (malloc'd) or NULL if it does not
@@ -40,6 +102,10 @@ static char *check_one(const char *s)
         return NULL;
     }
     PROPERTY(canon && key);
+    PROPERTY(!has_invisible(s));
+    PROPERTY(!has_invisible(canon) && !has_invisible(key));
+    PROPERTY(!has_non_ascii_letter(canon) || has_non_ascii(key));
+    check_fold_stable(key);
 
     /* Public entry points agree with the one-pass call. */
     char *pc = NULL, *pk = NULL;
@@ -78,6 +144,7 @@ static void check_x509_name(const uint8_t *der, size_t len)
     char *canon = NULL, *key = NULL, *err = NULL;
     if (cr_dn_x509(name, &canon, &key, &err) == CERTROLE_OK) {
         PROPERTY(canon && key);
+        PROPERTY(!has_invisible(canon) && !has_invisible(key));
         char *pc = NULL, *pk = NULL;
         PROPERTY(certrole_dn_from_x509(name, &pc) == CERTROLE_OK && same(pc, canon));
         PROPERTY(certrole_dn_key_from_x509(name, &pk) == CERTROLE_OK && same(pk, key));

@@ -12,6 +12,14 @@
 #   nulsan        a NUL byte inside an rfc822Name SAN
 #   lookalike-o   the CRMApplication DN with a Cyrillic 'А' in "Acme"
 #   lookalike-cn  the CRMApplication DN with a Cyrillic 'А' in the CN
+#   dotted-i      the CRMApplication DN with CN "CRMApplİcation" (U+0130)
+#   zwsp-cn       the CRMApplication DN with U+200B (zero-width space) in the CN
+#   shy-cn        the CRMApplication DN with U+00AD (soft hyphen) in the CN
+#   zwsp-san      CN "ZW SAN", email SAN "crm<U+200B>@acme.example"
+#   zwsp-ca       intermediate with U+200B in its CN, and its leaf zwsp-issued
+#                 (the CRMApplication DN)
+#   sharp-s       CN "Straße"; ligature CN "Oﬃce Admin" (U+FB03);
+#   kelvin        CN "<U+212A>iosk" (Kelvin sign); greek CN "ΟΔΥΣΣΕΥΣ"
 #   emptysubj     empty subject, identity only in a critical SAN
 #   deep13        a leaf under 12 stacked intermediates (hdeep-chain.pem)
 #   many-chain    40 certificates in one PEM
@@ -167,6 +175,22 @@ mk lookalike-cn int "$CLIENT_TAIL/O=Acme Corp/OU=Sales/CN=CRMАpplication" ext_l
 mk emptysubj int "/" ext_leaf_critsan "email:crm@acme.example"
 mk critext int "/C=US/O=Acme Corp/OU=Sales/CN=Critical Extension" ext_crit
 for x in dninject twocn nulcn nulsan lookalike-o lookalike-cn emptysubj critext; do chain $x; done
+
+# Lookalike names (tests/check_wrong_allow_names.c). Invisible characters
+# are written with printf so that the script shows where they are.
+ZWSP=$(printf '\342\200\213') SHY=$(printf '\302\255')
+mk dotted-i int "$CLIENT_TAIL/O=Acme Corp/OU=Sales/CN=CRMAppl$(printf '\304\260')cation" ext_leaf
+mk zwsp-cn int "$CLIENT_TAIL/O=Acme Corp/OU=Sales/CN=CRM${ZWSP}Application" ext_leaf
+mk shy-cn int "$CLIENT_TAIL/O=Acme Corp/OU=Sales/CN=CRM${SHY}Application" ext_leaf
+mk zwsp-san int "/C=US/O=Acme Corp/OU=Sales/CN=ZW SAN" ext_leaf "email:crm${ZWSP}@acme.example"
+mk zwsp-ca int "/C=US/O=Acme Corp/CN=Acme${ZWSP} Issuing CA" ext_ca
+mk zwsp-issued zwsp-ca "$CLIENT_TAIL/O=Acme Corp/OU=Sales/CN=CRMApplication" ext_leaf
+mk sharp-s int "/C=US/O=Acme Corp/OU=Sales/CN=Straße" ext_leaf
+mk ligature int "/C=US/O=Acme Corp/OU=Sales/CN=Oﬃce Admin" ext_leaf
+mk kelvin int "/C=US/O=Acme Corp/OU=Sales/CN=$(printf '\342\204\252')iosk" ext_leaf
+mk greek int "/C=US/O=Acme Corp/OU=Sales/CN=ΟΔΥΣΣΕΥΣ" ext_leaf
+for x in dotted-i zwsp-cn shy-cn zwsp-san sharp-s ligature kelvin greek; do chain $x; done
+chain zwsp-issued "$OUT/zwsp-ca.pem"
 
 # Twelve stacked intermediates, then a leaf: depth 13 below the root.
 prev=int

@@ -25,6 +25,7 @@
 #include "certrole_realm.h"
 #include "build-config.h"
 #include "file_load.h"
+#include "readfile.h"
 #include "table.h"
 #include "tomcat.h"
 
@@ -57,57 +58,25 @@ static void realm_free(struct file_realm *r)
     free(r);
 }
 
-/* Reads the whole file, NUL-terminated, into a cr_big_alloc buffer of
- * *size bytes. */
+/* Realm files can be big: their buffer comes from the table's allocator
+ * (large ones are mappings, returned to the system when freed). */
+static void *big_resize(void *p, size_t old, size_t n)
+{
+    return cr_big_realloc(p, old, n);
+}
+
+static const struct cr_rf_alloc big_alloc = { big_resize, cr_big_free };
+
+/* Reads the whole file (a regular file only), NUL-terminated, into a
+ * cr_big_alloc buffer of *size bytes. */
 static char *slurp(const char *path, size_t *len, size_t *size, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        errf(err, errlen, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        errf(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return NULL;
-    }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    char *buf = cr_big_alloc(cap, 0);
-    while (buf) {
-        if (n + 1 >= cap) { /* the file grew while we read it */
-            char *b = cr_big_realloc(buf, cap, cap * 2);
-            if (!b) {
-                cr_big_free(buf, cap);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        ssize_t k = read(fd, buf + n, cap - 1 - n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            errf(err, errlen, "%s: %s", path, strerror(errno));
-            cr_big_free(buf, cap);
-            close(fd);
-            return NULL;
-        }
-        if (k == 0)
-            break;
-        n += (size_t)k;
-    }
-    close(fd);
+    int why = 0;
+    char *buf = cr_rf_read(path, (size_t)-1 / 4, &big_alloc, len, size, &why);
     if (!buf) {
-        errf(err, errlen, "%s: out of memory", path);
-        return NULL;
+        char reason[160];
+        errf(err, errlen, "%s: %s", path, cr_rf_strerror(path, why, reason, sizeof reason));
     }
-    buf[n] = '\0';
-    *len = n;
-    *size = cap;
     return buf;
 }
 

@@ -1,0 +1,34 @@
+/* Reading a configuration file whole (policy and its includes, trust
+ * anchors and CRLs, realm files). Only a regular file is read: a FIFO, a
+ * device or a directory named by mistake (or by an attacker who can
+ * write the policy's directory) would block a load or a reload forever,
+ * or feed it endless bytes. Self-contained, so a realm plugin can compile
+ * it in too. */
+#ifndef CR_READFILE_H
+#define CR_READFILE_H
+#include <stddef.h>
+
+/* How the buffer is allocated: resize(p, old, n) grows p (NULL when
+ * old == 0) to n bytes, keeping p on failure; release(p, n) frees it.
+ * NULL: malloc/realloc/free. */
+struct cr_rf_alloc {
+    void *(*resize)(void *p, size_t old, size_t n);
+    void (*release)(void *p, size_t n);
+};
+
+/* Errors besides errno values: not a regular file, larger than max. */
+#define CR_RF_NOTREG (-1)
+#define CR_RF_TOOBIG (-2)
+
+/* Reads path whole into a NUL-terminated buffer of *cap bytes (*len of
+ * them the file's). The file is opened O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+ * checked with fstat and read only if it is a regular file. Returns the
+ * buffer, or NULL with *why set: an errno value, CR_RF_NOTREG or
+ * CR_RF_TOOBIG (more than max bytes). */
+char *cr_rf_read(const char *path, size_t max, const struct cr_rf_alloc *a,
+                 size_t *len, size_t *cap, int *why);
+
+/* One line for *why, e.g. "not a regular file (a FIFO)". path is stat'ed
+ * again (without opening it) to name the kind of file. */
+const char *cr_rf_strerror(const char *path, int why, char *buf, size_t n);
+#endif
