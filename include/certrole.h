@@ -28,9 +28,8 @@
 extern "C" {
 #endif
 
-#define CERTROLE_VERSION_MAJOR 0
-#define CERTROLE_VERSION_MINOR 1
-#define CERTROLE_VERSION_PATCH 0
+/* CERTROLE_VERSION_MAJOR, _MINOR, _PATCH (made by configure). */
+#include "certrole_version.h"
 
 #if defined(__GNUC__)
 #define CERTROLE_API __attribute__((visibility("default")))

@@ -11,12 +11,13 @@
  *     };
  *
  * and is built against this header and libcertrole only. The core loads
- * it with dlopen() (by name from the module directory, or by path when
- * the policy allows it), checks abi_version, and calls open() once per
- * configuration with the arguments of its 'realm' line, argc/argv style,
- * as Linux-PAM does. The core alone interprets the stack controls
- * (required, requisite, sufficient, optional); a module only answers
- * "found", "not found", "refused" or "unavailable".
+ * it with dlopen() from the module directory only: by name (NAME loads
+ * realm_NAME.so there) or by a path that, with symlinks and ".."
+ * resolved, lies inside that directory. It checks abi_version, and calls
+ * open() once per configuration with the arguments of its 'realm' line,
+ * argc/argv style, as Linux-PAM does. The core alone interprets the
+ * stack controls (required, requisite, sufficient, optional); a module
+ * only answers "found", "not found", "refused" or "unavailable".
  *
  * Threads: lookup() is called from many threads at once on the same
  * state; open(), reload() and close() are never concurrent with lookup()

@@ -1,4 +1,4 @@
-/* The verification cache's rules (issue 6), through the public API:
+/* The verification cache's rules, through the public API:
  * keyed by the whole chain as sent, bounded by its TTL, dropped on
  * reload and when a CRL file changes, bounded in size, denials cached
  * only when asked and then briefly. (notAfter / CRL nextUpdate bounds:

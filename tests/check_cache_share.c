@@ -1,4 +1,4 @@
-/* The verification cache's sharing and comparison (issue 6): a hit is a
+/* The verification cache's sharing and comparison: a hit is a
  * reference to one immutable result that outlives its context; a chain is
  * found again when decoded afresh; a forged certificate carrying a copied
  * signature is never served the real one's verdict; the audit line is the

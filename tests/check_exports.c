@@ -116,6 +116,40 @@ START_TEST(library_exports_certrole_names_only)
 }
 END_TEST
 
+/* The export map names every exported function (no wildcard in a global
+ * list), and names exactly what libcertrole.so exports. */
+START_TEST(export_map_lists_names)
+{
+    char *out = dyn_symbols(".libs/libcertrole.so");
+    struct lib_seen s = { "", 0 };
+    each_symbol(out, lib_symbol, &s);
+    free(out);
+    char *map = tu_read_file(tu_src("module/libcertrole.map"), NULL);
+    ck_assert_ptr_nonnull(map);
+    for (char *c = strstr(map, "/*"); c; c = strstr(c, "/*")) {
+        char *e = strstr(c + 2, "*/");
+        ck_assert_ptr_nonnull(e);
+        memset(c, ' ', (size_t)(e + 2 - c));
+    }
+    int global = 0, listed = 0;
+    for (char *name = strtok(map, " \t\n;"); name; name = strtok(NULL, " \t\n;")) {
+        if (strcmp(name, "global:") == 0 || strcmp(name, "local:") == 0 || name[0] == '}') {
+            global = strcmp(name, "global:") == 0;
+            continue;
+        }
+        if (!global)
+            continue;
+        ck_assert_msg(strpbrk(name, "*?[") == NULL, "wildcard '%s' in a global list", name);
+        char *want = tu_strf(" %s ", name);
+        ck_assert_msg(strstr(s.names, want) != NULL, "map lists %s, not exported", name);
+        free(want);
+        listed++;
+    }
+    free(map);
+    ck_assert_int_eq(listed, s.n_api);
+}
+END_TEST
+
 struct plugin_seen { int n; int table; };
 
 static void plugin_symbol(char type, const char *name, const char *ver, void *ud)
@@ -146,6 +180,7 @@ static Suite *exports_suite(void)
     Suite *s = suite_create("exports");
     TCase *tc = tcase_create("nm");
     tcase_add_test(tc, library_exports_certrole_names_only);
+    tcase_add_test(tc, export_map_lists_names);
     tcase_add_test(tc, plugins_export_their_ops_table_only);
     suite_add_tcase(s, tc);
     return s;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <openssl/pem.h>
 #include "certrole.h"
-#include "check_hostile_util.h"
+#include "hostile_util.h"
 #include "testutil.h"
 
 #define CLIENT_DN "CN=CRMApplication,OU=Sales,O=Acme Corp,L=San Francisco,ST=CA,C=US"

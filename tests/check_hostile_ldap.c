@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "certrole.h"
-#include "check_hostile_util.h"
+#include "hostile_util.h"
 #include "ldap/realm_harness.h"
 #include "testutil.h"
 

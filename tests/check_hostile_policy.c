@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "certrole.h"
-#include "check_hostile_util.h"
+#include "hostile_util.h"
 #include "testutil.h"
 
 static void setup(void)

@@ -49,25 +49,10 @@ int cr_stack_add(struct cr_stack *s, enum cr_control control,
     return 0;
 }
 
-size_t cr_stack_size(const struct cr_stack *s)
-{
-    return s ? s->n : 0;
-}
-
-enum cr_control cr_stack_control(const struct cr_stack *s, size_t i)
-{
-    return s->e[i].control;
-}
-
 /* The module's own name ("file"), even when the policy gave a path. */
 static const char *mod_name(const struct cr_realm_module *m)
 {
     return m->ops && m->ops->name && *m->ops->name ? m->ops->name : m->name;
-}
-
-const char *cr_stack_module_name(const struct cr_stack *s, size_t i)
-{
-    return mod_name(s->e[i].module);
 }
 
 const char *cr_control_name(enum cr_control c)

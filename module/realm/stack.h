@@ -35,7 +35,6 @@ void cr_stack_outcome_clear(struct cr_stack_outcome *o);
 struct cr_log;
 certrole_code cr_stack_run(const struct cr_stack *s, const certrole_identity *id,
                            const struct cr_log *log, struct cr_stack_outcome *out);
-size_t cr_stack_size(const struct cr_stack *s);
 void cr_stack_free(struct cr_stack *s);
 
 /* Building (config.c): an empty stack, then one realm per 'realm' line.
@@ -44,9 +43,6 @@ void cr_stack_free(struct cr_stack *s);
 struct cr_stack *cr_stack_new(void);
 int cr_stack_add(struct cr_stack *s, enum cr_control control,
                  struct cr_realm_module *module, void *state, const char *where);
-/* i-th realm's control and module name (for summaries). */
-enum cr_control cr_stack_control(const struct cr_stack *s, size_t i);
-const char *cr_stack_module_name(const struct cr_stack *s, size_t i);
 const char *cr_control_name(enum cr_control c);
 
 /* The answer a lookup writes into (answer.c). */

@@ -187,19 +187,6 @@ void cr_cache_free(struct cr_cache *c)
     free(c);
 }
 
-size_t cr_cache_count(struct cr_cache *c)
-{
-    size_t n = 0;
-    if (!c)
-        return 0;
-    for (int i = 0; i < SHARDS; i++) {
-        pthread_mutex_lock(&c->shards[i].lock);
-        n += c->shards[i].lru.count;
-        pthread_mutex_unlock(&c->shards[i].lock);
-    }
-    return n;
-}
-
 /* ----- staleness ------------------------------------------------------------ */
 
 int cr_cache_usable(struct cr_cache *c, time_t now, int (*changed)(const void *arg),

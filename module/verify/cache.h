@@ -57,8 +57,6 @@ void cr_cache_put(struct cr_cache *c, const cr_cache_key *k, const certrole_resu
 int cr_cache_usable(struct cr_cache *c, time_t now, int (*changed)(const void *arg),
                     const void *arg, int *went_stale);
 
-/* Number of live entries (for tests and benchmarks). */
-size_t cr_cache_count(struct cr_cache *c);
 /* Stops the cache for good and empties it (safe while other threads
  * use it): nothing can be stored afterwards. A configuration retires
  * its cache before the ctx lets go of it, which breaks the cycle

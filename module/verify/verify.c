@@ -144,10 +144,11 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     if (input_code != CERTROLE_OK || !leaf) {
         if (!(r = cr_result_new(cfg)))
             goto nomem;
-        if (leaf && cr_identity_from_leaf(&r->id, leaf, &idmsg, &idhint) == CERTROLE_OK)
+        if (leaf) {
+            /* Even partially filled, the identity explains the denial. */
+            (void)cr_identity_from_leaf(&r->id, leaf, &idmsg, &idhint);
             r->have_id = 1;
-        else if (leaf)
-            r->have_id = 1;   /* partially filled: still explains the denial */
+        }
         if (input_code == CERTROLE_OK)
             input_code = CERTROLE_E_NO_CERTIFICATE;
         cr_result_set(r, input_code, input_msg, input_hint);

@@ -8,7 +8,9 @@
 #   build.sh --include DIR --libdir DIR --out FILE [--builddir DIR]
 #            [--nginx-src DIR] [--rpath] [--optional]
 #
-#   --include    where certrole.h is (e.g. /usr/local/include)
+#   --include    where certrole.h is (e.g. /usr/local/include); may be given
+#                again for a second directory (a build tree's generated
+#                certrole_version.h)
 #   --libdir     where libcertrole.so is (e.g. /usr/local/lib)
 #   --out        where to put the finished .so
 #   --builddir   scratch dir; kept, so a rebuild only recompiles the module
@@ -26,7 +28,7 @@ inc= libdir= out= builddir= rpath= optional=
 
 while [ $# -gt 0 ]; do
     case $1 in
-    --include) inc=$2; shift ;;
+    --include) inc="$inc${inc:+ }$2"; shift ;;
     --libdir) libdir=$2; shift ;;
     --out) out=$2; shift ;;
     --builddir) builddir=$2; shift ;;
@@ -58,7 +60,9 @@ skip() {
 
 [ -f "$nginx_src/configure" ] && [ -f "$nginx_src/conf_flags" ] ||
     skip "no configured nginx sources in $nginx_src (Debian: apt-get install nginx-dev)"
-[ -f "$inc/certrole.h" ] || skip "certrole.h not found in $inc"
+found=
+for d in $inc; do [ -f "$d/certrole.h" ] && found=1; done
+[ -n "$found" ] || skip "certrole.h not found in $inc"
 
 # conf_flags is a bash array assignment: NGX_CONF_FLAGS=( --a --b=c ... ).
 # Take the words between the parentheses; none of them contain spaces.
@@ -67,7 +71,7 @@ flags=$(sed -n 's/^NGX_CONF_FLAGS=(\(.*\))[[:space:]]*$/\1/p' "$nginx_src/conf_f
 
 ld_opt="-L$libdir"
 [ -n "$rpath" ] && ld_opt="$ld_opt -Wl,-rpath,$libdir"
-cc_opt="-I$inc -g -O2 -fPIC"
+cc_opt="$(for d in $inc; do printf -- '-I%s ' "$d"; done)-g -O2 -fPIC"
 
 # Reconfigure only when the inputs changed: configure takes a while and
 # `make modules` alone recompiles just our files.

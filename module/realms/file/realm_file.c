@@ -23,9 +23,11 @@
 #include <unistd.h>
 #include "certrole.h"
 #include "certrole_realm.h"
+#include "build-config.h"
 #include "file_load.h"
 #include "readfile.h"
 #include "table.h"
+#include "tomcat.h"
 
 enum user_src { USER_SUBJECT, USER_CN, USER_EMAIL };
 
@@ -131,6 +133,12 @@ static int parse_args(struct file_realm *r, int argc, const char *const *argv,
         errf(err, errlen, "missing path=FILE");
         return -1;
     }
+#ifndef HAVE_LIBXML2
+    if (strcmp(*format, "tomcat") == 0) {
+        errf(err, errlen, "%s", CR_TOMCAT_UNAVAILABLE);
+        return -1;
+    }
+#endif
     return 0;
 }
 

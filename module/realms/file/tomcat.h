@@ -25,4 +25,8 @@ typedef int (*cr_tomcat_user_fn)(void *ctx, const char *username, const char *ro
  * Returns 0, or -1 with "path:line: message" in err. */
 int cr_tomcat_parse(const char *data, size_t len, const char *path, cr_tomcat_user_fn fn,
                     void *ctx, char *err, size_t errlen);
+
+/* Why format=tomcat fails in a build without libxml2 (HAVE_LIBXML2 unset). */
+#define CR_TOMCAT_UNAVAILABLE \
+    "certrole was built without libxml2; format=tomcat is not available"
 #endif

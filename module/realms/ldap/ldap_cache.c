@@ -175,16 +175,3 @@ void cr_ldap_cache_clear(struct cr_ldap_cache *c)
         pthread_mutex_unlock(&c->shards[i].lock);
     }
 }
-
-size_t cr_ldap_cache_count(struct cr_ldap_cache *c)
-{
-    size_t n = 0;
-    if (!c)
-        return 0;
-    for (int i = 0; i < SHARDS; i++) {
-        pthread_mutex_lock(&c->shards[i].lock);
-        n += c->shards[i].lru.count;
-        pthread_mutex_unlock(&c->shards[i].lock);
-    }
-    return n;
-}

@@ -22,6 +22,4 @@ void cr_ldap_cache_put(struct cr_ldap_cache *c, const char *key,
                        const struct cr_ldap_outcome *o, int ttl);
 /* Drops every entry (reload). */
 void cr_ldap_cache_clear(struct cr_ldap_cache *c);
-/* Entries currently held (for tests and logs). */
-size_t cr_ldap_cache_count(struct cr_ldap_cache *c);
 #endif

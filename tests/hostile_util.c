@@ -1,6 +1,6 @@
-/* Helpers for the hostile-input suites (check_hostile_util.h). */
+/* Helpers for the hostile-input suites (hostile_util.h). */
 #define _GNU_SOURCE
-#include "check_hostile_util.h"
+#include "hostile_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* Helpers shared by the hostile-input suites (tests/check_hostile*.c):
  * the hostile certificates made by tests/pki/mkhostile.sh, policies from
  * text, and verification of a PEM file. */
-#ifndef CERTROLE_CHECK_HOSTILE_UTIL_H
-#define CERTROLE_CHECK_HOSTILE_UTIL_H
+#ifndef CERTROLE_TESTS_HOSTILE_UTIL_H
+#define CERTROLE_TESTS_HOSTILE_UTIL_H
 #include <stddef.h>
 #include "certrole.h"
 
