@@ -4,12 +4,17 @@
 # purges the packages and checks that nothing they installed is left.
 # Needs root. Leaves no package installed and no nginx running.
 set -eu
+known() {  # dpkg still has the package in any state but not-installed
+    case $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) in
+    ''|not-installed) return 1 ;;
+    esac
+}
 [ $# -eq 2 ] || { echo "usage: check-deb.sh DEBDIR PKIDIR" >&2; exit 2; }
 debdir=$(cd "$1" && pwd) pki=$(cd "$2" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "check-deb: needs root (dpkg -i)" >&2; exit 1; }
 pkgs="libcertrole0 libcertrole-dev certrole libnginx-mod-http-certrole certrole-lighttpd libapache2-mod-certrole"
 for p in $pkgs; do
-    if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'installed'; then
+    if known "$p"; then
         echo "check-deb: $p is already installed; refusing to touch it" >&2; exit 1
     fi
 done
@@ -19,10 +24,8 @@ prc=
 cleanup() {
     set +e
     [ -f "$tmp/nginx.pid" ] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null && sleep 0.5
-    for p in $pkgs; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok\|config-files' &&
-            dpkg --purge "$p" >/dev/null 2>&1
-    done
+    # shellcheck disable=SC2086  # one dpkg call: it orders the removals
+    dpkg --purge $pkgs >/dev/null 2>&1
     [ -n "$prc" ] && rm -f /usr/sbin/policy-rc.d
     rm -rf "$tmp"
 }
@@ -50,9 +53,12 @@ echo "check-deb: installed $(wc -l < "$tmp/files") paths; $link -> $(readlink "$
 acme_nginx "$tmp" "$pki"
 
 kill "$(cat "$tmp/nginx.pid")"; sleep 0.5; rm -f "$tmp/nginx.pid"
-# Purge in dependency order, then look for leftovers.
-for p in libnginx-mod-http-certrole certrole-lighttpd libapache2-mod-certrole libcertrole-dev certrole libcertrole0; do
-    dpkg --purge "$p" > "$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log"; exit 1; }
+# shellcheck disable=SC2086
+dpkg --purge $pkgs > "$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log"; exit 1; }
+for p in $pkgs; do
+    if known "$p"; then
+        echo "check-deb: $p still known to dpkg after purge" >&2; exit 1
+    fi
 done
 left=
 while IFS= read -r f; do
