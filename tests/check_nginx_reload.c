@@ -198,6 +198,26 @@ START_TEST(misplaced_or_incomplete_directives_are_refused)
 }
 END_TEST
 
+/* A server that never asks for a certificate would refuse every request:
+ * nginx -t says so instead of starting. */
+START_TEST(certrole_on_without_ssl_verify_client_is_refused)
+{
+    struct ngx n;
+    nt_prepare(&n, "nginx.conf.in");
+    int rc;
+    char *out = t_with(&n, "        ssl_verify_client optional_no_ca;\n", "\n", &rc);
+    ck_assert_msg(rc != 0, "nginx -t accepted certrole on without ssl_verify_client: %s", out);
+    ck_assert_msg(strstr(out, "\"certrole on\" in a server without \"ssl_verify_client\"")
+                  && strstr(out, "401 (no_certificate)"), "%s", out);
+    free(out);
+    /* the same server with a client certificate requested passes */
+    out = t_with(&n, "        certrole on;\n", "        certrole on;\n", &rc);
+    ck_assert_msg(rc == 0, "nginx -t refused the template: %s", out);
+    free(out);
+    nt_stop(&n);
+}
+END_TEST
+
 static Suite *nginx_reload_suite(void)
 {
     Suite *s = suite_create("nginx_reload");
@@ -207,6 +227,7 @@ static Suite *nginx_reload_suite(void)
     tcase_add_test(tc, a_broken_policy_fails_the_reload_and_the_old_one_stays);
     tcase_add_test(tc, nginx_t_fails_on_a_broken_policy_with_file_and_line);
     tcase_add_test(tc, misplaced_or_incomplete_directives_are_refused);
+    tcase_add_test(tc, certrole_on_without_ssl_verify_client_is_refused);
     suite_add_tcase(s, tc);
     return s;
 }

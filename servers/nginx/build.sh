@@ -6,7 +6,7 @@
 # binary-compatibility signature matches).
 #
 #   build.sh --include DIR --libdir DIR --out FILE [--builddir DIR]
-#            [--nginx-src DIR] [--rpath] [--optional]
+#            [--nginx-src DIR] [--rpath | --runpath DIR] [--optional]
 #
 #   --include    where certrole.h is (e.g. /usr/local/include); may be given
 #                again for a second directory (a build tree's generated
@@ -16,6 +16,9 @@
 #   --builddir   scratch dir; kept, so a rebuild only recompiles the module
 #   --nginx-src  configured nginx sources (default /usr/share/nginx/src)
 #   --rpath      record --libdir as the module's run path (build trees)
+#   --runpath    record DIR as the run path instead (an installed module
+#                linked against a build tree, for a libdir ld.so does not
+#                search)
 #   --optional   without nginx sources, print the reason to stderr, write it
 #                to FILE.skip and succeed (so `make check` can skip)
 #
@@ -24,7 +27,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 nginx_src=/usr/share/nginx/src
-inc= libdir= out= builddir= rpath= optional=
+inc= libdir= out= builddir= rpath= runpath= optional=
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
     --builddir) builddir=$2; shift ;;
     --nginx-src) nginx_src=$2; shift ;;
     --rpath) rpath=1 ;;
+    --runpath) runpath=$2; shift ;;
     --optional) optional=1 ;;
     *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -70,7 +74,8 @@ flags=$(sed -n 's/^NGX_CONF_FLAGS=(\(.*\))[[:space:]]*$/\1/p' "$nginx_src/conf_f
 [ -n "$flags" ] || skip "cannot read the flags in $nginx_src/conf_flags"
 
 ld_opt="-L$libdir"
-[ -n "$rpath" ] && ld_opt="$ld_opt -Wl,-rpath,$libdir"
+[ -n "$rpath" ] && runpath=$libdir
+[ -n "$runpath" ] && ld_opt="$ld_opt -Wl,-rpath,$runpath"
 cc_opt="$(for d in $inc; do printf -- '-I%s ' "$d"; done)-g -O2 -fPIC"
 
 # Reconfigure only when the inputs changed: configure takes a while and

@@ -204,6 +204,26 @@ ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+#if (NGX_HTTP_SSL)
+    {
+    /* The ssl module merged its server confs before ours (module order),
+     * and cf->ctx holds this server's: a server that never asks for a
+     * client certificate would refuse every request, so refuse it here. */
+    ngx_http_ssl_srv_conf_t  *sscf;
+
+    sscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_ssl_module);
+    if (conf->enable && (sscf == NULL || sscf->verify == 0)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"certrole on\" in a server without "
+                           "\"ssl_verify_client\": no client certificate "
+                           "is ever requested, so every request would get "
+                           "401 (no_certificate); add \"ssl_verify_client "
+                           "optional_no_ca\" or \"certrole off\"");
+        return NGX_CONF_ERROR;
+    }
+    }
+#endif
+
     return NGX_CONF_OK;
 }
 
