@@ -162,7 +162,7 @@ static int valid_method(const char *m)
 }
 
 static const char *const option_keys[] = { "cache-ttl", "deny-ttl", "cache-size", "audit",
-                                           "path-parameters", "path-case", NULL };
+                                           "path-parameters", "path-case", "refresh", NULL };
 
 static int do_include(struct parser *p, const char *file, const char *base_dir,
                       const struct cr_parg *a);
@@ -270,7 +270,7 @@ static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
             if (!known) {
                 fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
                      "unknown option '%s' (expected cache-ttl, deny-ttl, cache-size, audit, "
-                     "path-parameters or path-case)",
+                     "path-parameters, path-case or refresh)",
                      rest[i].key);
                 goto out;
             }
@@ -419,6 +419,18 @@ static int parse_path(struct parser *p, const char *path, const char *from_file,
                 p->err = NULL;
             p->code = p->err ? CERTROLE_E_IO : CERTROLE_E_NO_MEMORY;
         }
+        return -1;
+    }
+    if (len > 0 && text[len - 1] != '\n') {
+        /* A policy caught half-written would load a cut rule: the last
+         * line of a finished file ends in a newline. */
+        int last = 1;
+        for (size_t i = 0; i < len; i++)
+            last += text[i] == '\n';
+        fail(p, CERTROLE_E_POLICY_ERROR, path, last, 1,
+             "the file does not end in a newline (still being written?)");
+        free(real);
+        free(text);
         return -1;
     }
     for (int i = 0; i < p->depth; i++) {
