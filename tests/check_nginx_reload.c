@@ -8,6 +8,7 @@
 #include "web/nginxtest.h"
 #include "crl_util.h"
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,19 +216,30 @@ START_TEST(a_new_crl_applies_itself_without_nginx_s_reload)
                         "option refresh=1 cache-ttl=300\n", tu_pki("ca-file.pem"), crl);
     char *path = policy_path(&n);
     tu_write_file(path, pol);
+    /* The worker re-reads the files, as the user it runs as (nobody
+     * when the master is root): the files must be readable to it. */
+    ck_assert_int_eq(chmod(n.dir, 0755), 0);
     nt_launch(&n);
     ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
     ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
 
     tu_write_file(tmp, revoking);
     ck_assert_int_eq(rename(tmp, crl), 0);
-    ck_assert_int_eq(wait_status(&n, "client-chain.pem", "client.key", "/InvoiceService/list", 403), 403);
+    if (wait_status(&n, "client-chain.pem", "client.key", "/InvoiceService/list", 403) != 403) {
+        /* The lines that say why (not every request's). */
+        char *el = nt_file(&n, "error.log"), *why = tu_strf("%s", "");
+        for (char *line = strtok(el, "\n"); line; line = strtok(NULL, "\n"))
+            if (!strstr(line, "[info]") && !strstr(line, "decision=") && strlen(why) < 1500) {
+                char *w = tu_strf("%s%.200s\n", why, line);
+                free(why);
+                why = w;
+            }
+        ck_abort_msg("the new CRL was not applied; error.log:\n%s", why);
+    }
     char *acc = nt_access(&n);
     ck_assert_msg(strstr(acc, "403 code=revoked"), "%s", acc);
     free(acc);
     ck_assert_msg(wait_log(&n, "policy refreshed"), "no refresh line in error.log");
-    /* Other clients are unaffected. */
-    ck_assert_int_eq(nt_get(&n, "guest-chain.pem", "guest.key", NULL, "/InvoiceService/list", NULL), 403);
 
     /* A broken CRL keeps the revocation in force. */
     tu_write_file(tmp, "-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n");
