@@ -18,8 +18,9 @@ static X509 *cu_read_cert(const char *name)
 }
 
 /* PEM of a CRL of int-ca (valid from an hour ago for a week) listing the
- * serial of the certificate in the PKI file victim (NULL: none). */
-static __attribute__((unused)) char *cu_int_crl_pem(const char *victim)
+ * serial of the certificate in the PKI file victim (NULL: none), and
+ * extra made-up serials (a big CRL, slow to parse). */
+static __attribute__((unused)) char *cu_int_crl_pem_n(const char *victim, int extra)
 {
     X509 *ca = cu_read_cert("int-ca.pem");
     FILE *f = fopen(tu_pki("int-ca.key"), "r");
@@ -42,6 +43,15 @@ static __attribute__((unused)) char *cu_int_crl_pem(const char *victim)
         ck_assert_int_eq(X509_CRL_add0_revoked(crl, r), 1);
         X509_free(v);
     }
+    for (int i = 0; i < extra; i++) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        ASN1_INTEGER *sn = ASN1_INTEGER_new();
+        ck_assert(r && sn && ASN1_INTEGER_set(sn, 1000000L + i) == 1);
+        ck_assert_int_eq(X509_REVOKED_set_serialNumber(r, sn), 1);
+        ck_assert_int_eq(X509_REVOKED_set_revocationDate(r, t), 1);
+        ck_assert_int_eq(X509_CRL_add0_revoked(crl, r), 1);
+        ASN1_INTEGER_free(sn);
+    }
     ck_assert_ptr_nonnull(X509_gmtime_adj(t, 7 * 86400));
     ck_assert_int_eq(X509_CRL_set1_nextUpdate(crl, t), 1);
     ASN1_TIME_free(t);
@@ -56,5 +66,10 @@ static __attribute__((unused)) char *cu_int_crl_pem(const char *victim)
     EVP_PKEY_free(key);
     X509_free(ca);
     return out;
+}
+
+static __attribute__((unused)) char *cu_int_crl_pem(const char *victim)
+{
+    return cu_int_crl_pem_n(victim, 0);
 }
 #endif
