@@ -352,21 +352,6 @@ START_TEST(seen_identity_is_the_one_loaded)
 }
 END_TEST
 
-START_TEST(policy_without_final_newline_is_refused)
-{
-    char *p = tu_strf("%s/cut.policy", dir);
-    char *text = tu_strf("trust ca-file=\"%s\"\noption cache-ttl=3", tu_pki("ca-file.pem"));
-    tu_write_file(p, text);
-    certrole_ctx *ctx = NULL;
-    char *err = NULL;
-    ck_assert_int_eq(certrole_open(&ctx, p, &err), CERTROLE_E_POLICY_ERROR);
-    ck_assert_msg(err && strstr(err, "newline"), "error: %s", err ? err : "(none)");
-    certrole_free(err);
-    free(text);
-    free(p);
-}
-END_TEST
-
 START_TEST(refresh_option_is_checked)
 {
     certrole_ctx *ctx = NULL;
@@ -429,7 +414,6 @@ static Suite *refresh_suite(void)
     tcase_add_test(tc, half_written_realm_cut_in_a_role_is_never_applied);
     tcase_add_test(tc, half_written_realm_cut_before_user_is_never_applied);
     tcase_add_test(tc, seen_identity_is_the_one_loaded);
-    tcase_add_test(tc, policy_without_final_newline_is_refused);
     tcase_add_test(tc, refresh_option_is_checked);
     tcase_add_test(tc, refresh_works_in_a_forked_child);
     suite_add_tcase(s, tc);

@@ -421,18 +421,6 @@ static int parse_path(struct parser *p, const char *path, const char *from_file,
         }
         return -1;
     }
-    if (len > 0 && text[len - 1] != '\n') {
-        /* A policy caught half-written would load a cut rule: the last
-         * line of a finished file ends in a newline. */
-        int last = 1;
-        for (size_t i = 0; i < len; i++)
-            last += text[i] == '\n';
-        fail(p, CERTROLE_E_POLICY_ERROR, path, last, 1,
-             "the file does not end in a newline (still being written?)");
-        free(real);
-        free(text);
-        return -1;
-    }
     for (int i = 0; i < p->depth; i++) {
         if (strcmp(p->include_stack[i], real) == 0) {
             fail(p, CERTROLE_E_POLICY_ERROR, from_file, from->line, from->col,
