@@ -6,7 +6,9 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "web/nginxtest.h"
+#include "crl_util.h"
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +220,57 @@ START_TEST(certrole_on_without_ssl_verify_client_is_refused)
 }
 END_TEST
 
+/* option refresh: a CRL published under a running nginx (rename over the
+ * old one) revokes a certificate within the interval, with no
+ * `nginx -s reload`; the worker applies it, not the master. */
+START_TEST(a_new_crl_applies_itself_without_nginx_s_reload)
+{
+    struct ngx n;
+    nt_prepare(&n, "nginx.conf.in");
+    char *crl = tu_strf("%s/int.crl", n.dir), *tmp = tu_strf("%s/int.crl.new", n.dir);
+    char *empty = cu_int_crl_pem(NULL), *revoking = cu_int_crl_pem("client.pem");
+    tu_write_file(crl, empty);
+    char *pol = tu_strf("trust ca-file=%s crl-file=%s crl-check=leaf\n"
+                        "realm required file path=users.realm\n"
+                        "require GET /InvoiceService/list invoice-readonly\n"
+                        "option refresh=1 cache-ttl=300\n", tu_pki("ca-file.pem"), crl);
+    char *path = policy_path(&n);
+    tu_write_file(path, pol);
+    /* The worker re-reads the files, as the user it runs as (nobody
+     * when the master is root): the files must be readable to it. */
+    ck_assert_int_eq(chmod(n.dir, 0755), 0);
+    nt_launch(&n);
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
+
+    tu_write_file(tmp, revoking);
+    ck_assert_int_eq(rename(tmp, crl), 0);
+    if (wait_status(&n, "client-chain.pem", "client.key", "/InvoiceService/list", 403) != 403) {
+        /* The lines that say why (not every request's). */
+        char *el = nt_file(&n, "error.log"), *why = tu_strf("%s", "");
+        for (char *line = strtok(el, "\n"); line; line = strtok(NULL, "\n"))
+            if (!strstr(line, "[info]") && !strstr(line, "decision=") && strlen(why) < 1500) {
+                char *w = tu_strf("%s%.200s\n", why, line);
+                free(why);
+                why = w;
+            }
+        ck_abort_msg("the new CRL was not applied; error.log:\n%s", why);
+    }
+    char *acc = nt_access(&n);
+    ck_assert_msg(strstr(acc, "403 code=revoked"), "%s", acc);
+    free(acc);
+    ck_assert_msg(wait_log(&n, "policy refreshed"), "no refresh line in error.log");
+
+    /* A broken CRL keeps the revocation in force. */
+    tu_write_file(tmp, "-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n");
+    ck_assert_int_eq(rename(tmp, crl), 0);
+    ck_assert_msg(wait_log(&n, "not applied"), "no refusal line in error.log");
+    ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 403);
+    nt_stop(&n);
+    free(path); free(pol); free(empty); free(revoking); free(tmp); free(crl);
+}
+END_TEST
+
 static Suite *nginx_reload_suite(void)
 {
     Suite *s = suite_create("nginx_reload");
@@ -228,6 +281,7 @@ static Suite *nginx_reload_suite(void)
     tcase_add_test(tc, nginx_t_fails_on_a_broken_policy_with_file_and_line);
     tcase_add_test(tc, misplaced_or_incomplete_directives_are_refused);
     tcase_add_test(tc, certrole_on_without_ssl_verify_client_is_refused);
+    tcase_add_test(tc, a_new_crl_applies_itself_without_nginx_s_reload);
     suite_add_tcase(s, tc);
     return s;
 }

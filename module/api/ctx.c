@@ -10,6 +10,8 @@
 #include <string.h>
 #include "cache.h"
 #include "policy.h"
+#include "readfile.h"
+#include "refresh.h"
 
 static pthread_rwlock_t *reader_slot(certrole_ctx *ctx)
 {
@@ -69,8 +71,9 @@ static void slots_destroy(certrole_ctx *ctx, int n)
         pthread_rwlock_destroy(&ctx->slot[i].lock);
 }
 
-/* Parses and builds from the ctx's source. */
-static certrole_code build(certrole_ctx *ctx, struct cr_config **out, char **err)
+/* Parses and builds from the ctx's source. The journal records the
+ * identity of each file as it was read, for the watch list. */
+static certrole_code build_journaled(certrole_ctx *ctx, struct cr_config **out, char **err)
 {
     struct cr_policy *p = NULL;
     certrole_code rc = ctx->policy_path
@@ -83,10 +86,22 @@ static certrole_code build(certrole_ctx *ctx, struct cr_config **out, char **err
     return rc;
 }
 
+certrole_code cr_ctx_build(certrole_ctx *ctx, struct cr_config **out, char **err)
+{
+    struct cr_rf_journal j;
+    cr_rf_journal_begin(&j);
+    certrole_code rc = build_journaled(ctx, out, err);
+    cr_rf_journal_end(&j);
+    return rc;
+}
+
+
 static void ctx_free(certrole_ctx *ctx)
 {
     if (!ctx)
         return;
+    if (ctx->refresh_ready)
+        cr_refresh_stop(ctx);
     retire(ctx->cfg);
     slots_destroy(ctx, CR_CTX_SLOTS);
     pthread_mutex_destroy(&ctx->reload_lock);
@@ -139,6 +154,11 @@ static certrole_code open_common(certrole_ctx **out, const char *path, const cha
         free(ctx);
         return CERTROLE_E_NO_MEMORY;
     }
+    if (cr_refresh_init(ctx) != 0) {
+        ctx_free(ctx);
+        return CERTROLE_E_NO_MEMORY;
+    }
+    ctx->refresh_ready = 1;
     if ((path && !(ctx->policy_path = strdup(path))) ||
         (text && !(ctx->policy_text = strdup(text))) ||
         (name && !(ctx->policy_name = strdup(name)))) {
@@ -146,7 +166,7 @@ static certrole_code open_common(certrole_ctx **out, const char *path, const cha
         return CERTROLE_E_NO_MEMORY;
     }
     char *err = NULL;
-    certrole_code rc = build(ctx, &ctx->cfg, &err);
+    certrole_code rc = cr_ctx_build(ctx, &ctx->cfg, &err);
     if (rc != CERTROLE_OK) {
         ctx_free(ctx);
         set_err(errmsg, err);
@@ -182,12 +202,22 @@ certrole_code certrole_open_string(certrole_ctx **ctx, const char *policy_text,
     return open_common(ctx, NULL, policy_text, name, errmsg);
 }
 
+void cr_ctx_swap_locked(certrole_ctx *ctx, struct cr_config *fresh)
+{
+    lock_all(ctx);
+    struct cr_config *old = ctx->cfg;
+    ctx->cfg = fresh;
+    unlock_all(ctx);
+    /* Calls in flight still hold their own references. */
+    retire(old);
+}
+
 /* Called with reload_lock held. */
 static certrole_code reload_locked(certrole_ctx *ctx, char **errmsg)
 {
     struct cr_config *fresh = NULL;
     char *err = NULL;
-    certrole_code rc = build(ctx, &fresh, &err);
+    certrole_code rc = cr_ctx_build(ctx, &fresh, &err);
     if (rc != CERTROLE_OK) {
         cr_log_write(&ctx->log, CERTROLE_LOG_ERROR,
                      "reload failed, keeping the previous policy: %s", err ? err : "?");
@@ -195,12 +225,7 @@ static certrole_code reload_locked(certrole_ctx *ctx, char **errmsg)
         return rc;
     }
     free(err);
-    lock_all(ctx);
-    struct cr_config *old = ctx->cfg;
-    ctx->cfg = fresh;
-    unlock_all(ctx);
-    /* Calls in flight still hold their own references. */
-    retire(old);
+    cr_ctx_swap_locked(ctx, fresh);
     cr_log_write(&ctx->log, CERTROLE_LOG_INFO, "policy reloaded");
     return CERTROLE_OK;
 }

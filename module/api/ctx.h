@@ -3,6 +3,7 @@
 #ifndef CR_CTX_H
 #define CR_CTX_H
 #include <pthread.h>
+#include <stdatomic.h>
 #include "certrole.h"
 #include "config.h"
 #include "log.h"
@@ -25,6 +26,14 @@ struct certrole_ctx {
     char *policy_text;           /* copy, when opened from a string */
     char *policy_name;
     struct cr_log log;
+    /* The refresh thread (refresh.c): started per process, on first use. */
+    atomic_uint refresh_gen;     /* whose thread runs: see refresh.c */
+    pthread_t refresher;
+    pthread_mutex_t refresh_mu;  /* with refresh_cv: wakes it to stop */
+    pthread_cond_t refresh_cv;
+    int refresh_stop;
+    int refresh_ready;           /* refresh_mu and refresh_cv initialised */
+    char *refresh_err;           /* the failure last logged (reload_lock) */
 };
 
 /* Returns the current configuration with a reference the caller drops
@@ -39,4 +48,10 @@ struct cr_ctx_reader {
 };
 struct cr_config *cr_ctx_enter(certrole_ctx *ctx, struct cr_ctx_reader *rd);
 void cr_ctx_leave(struct cr_ctx_reader *rd);
+
+/* Builds a configuration from the ctx's policy (certrole_reload's build). */
+certrole_code cr_ctx_build(certrole_ctx *ctx, struct cr_config **out, char **err);
+
+/* Swaps fresh in and retires the old one. Called with reload_lock held. */
+void cr_ctx_swap_locked(certrole_ctx *ctx, struct cr_config *fresh);
 #endif

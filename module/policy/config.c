@@ -10,6 +10,7 @@
 #include "authorize.h"
 #include "cache.h"
 #include "policy.h"
+#include "readfile.h"
 #include "realm_loader.h"
 
 /* ---- watch list ----------------------------------------------------------- */
@@ -29,16 +30,21 @@ struct cr_watch {
     int failed;
 };
 
-static void watch_stat(struct cr_watch_entry *w)
+static void watch_fill(struct cr_watch_entry *w, const struct stat *seen)
 {
     struct stat st;
-    w->exists = stat(w->path, &st) == 0;
+    w->exists = seen ? (st = *seen, 1) : stat(w->path, &st) == 0;
     if (w->exists) {
         w->dev = st.st_dev;
         w->ino = st.st_ino;
         w->size = st.st_size;
         w->mtime = st.st_mtim;
     }
+}
+
+static void watch_stat(struct cr_watch_entry *w)
+{
+    watch_fill(w, NULL);
 }
 
 static void watch_add(struct cr_watch *w, const char *path)
@@ -64,7 +70,10 @@ static void watch_add(struct cr_watch *w, const char *path)
         w->failed = 1;
         return;
     }
-    watch_stat(n);
+    /* A file this build read is recorded as it was read (the journal
+     * holds its descriptor's identity); one read elsewhere (a realm
+     * module registers its file before reading it) as it is now. */
+    watch_fill(n, cr_rf_journal_find(cr_rf_journal_current(), path));
     w->n++;
 }
 
@@ -100,6 +109,19 @@ int cr_config_changed(const struct cr_config *c)
             return 1;
     }
     return 0;
+}
+
+int cr_config_settled(const struct cr_config *c, time_t now, long quiet)
+{
+    if (!c || !c->watch)
+        return 1;
+    for (size_t i = 0; i < c->watch->n; i++) {
+        struct stat st;
+        if (stat(c->watch->e[i].path, &st) == 0 && st.st_mtim.tv_sec + quiet > now &&
+            st.st_mtim.tv_sec <= now + quiet)
+            return 0;
+    }
+    return 1;
 }
 
 /* ---- reference counting --------------------------------------------------- */
@@ -322,7 +344,8 @@ static certrole_code build_option(struct cr_config *c, const struct cr_directive
                           "option audit: expected yes or no, got ", a->value);
             continue;
         }
-        long max = strcmp(a->key, "cache-size") == 0 ? 100000000L : 7L * 86400;
+        long max = strcmp(a->key, "cache-size") == 0 ? 100000000L
+                 : strcmp(a->key, "refresh") == 0 ? 86400L : 7L * 86400;
         if (parse_num(a->value, max, &v) < 0) {
             char msg[160];
             snprintf(msg, sizeof msg, "option %s: expected a whole number 0..%ld, got '%.60s'",
@@ -333,6 +356,8 @@ static certrole_code build_option(struct cr_config *c, const struct cr_directive
             c->cache_ttl = v;
         else if (strcmp(a->key, "deny-ttl") == 0)
             c->deny_ttl = v;
+        else if (strcmp(a->key, "refresh") == 0)
+            c->refresh = v;
         else
             c->cache_size = (size_t)v;
     }
@@ -352,6 +377,7 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
     c->cache_ttl = CR_DEFAULT_CACHE_TTL;
     c->deny_ttl = CR_DEFAULT_DENY_TTL;
     c->cache_size = CR_DEFAULT_CACHE_SIZE;
+    c->refresh = CR_DEFAULT_REFRESH;
     c->audit = 1;
     if (log)
         c->log = *log;

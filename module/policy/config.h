@@ -25,6 +25,7 @@ struct cr_config {
     long deny_ttl;               /* seconds a deny may be (short; 0 = never) */
     size_t cache_size;           /* max entries */
     int audit;                   /* option audit=yes|no (default yes) */
+    long refresh;                /* seconds between checks for changed files; 0 = off */
     /* The context's sink when this configuration was built; realms log
      * through it, so it lives as long as they do (even past close). */
     struct cr_log log;
@@ -34,6 +35,7 @@ struct cr_config {
 #define CR_DEFAULT_CACHE_TTL 300
 #define CR_DEFAULT_DENY_TTL 0
 #define CR_DEFAULT_CACHE_SIZE 10000
+#define CR_DEFAULT_REFRESH 30
 
 /* Builds a configuration from a parsed policy: trust profile, realms
  * (opened), rules, cache, watch list. On failure returns the code and
@@ -44,6 +46,10 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
 /* 1 when a watched file (policy, include, CA, CRL, realm file) changed
  * its mtime, size or inode, or appeared/disappeared, since the build. */
 int cr_config_changed(const struct cr_config *c);
+
+/* 0 while a watched file was modified less than quiet seconds before now
+ * (a writer may not be done with it), else 1. */
+int cr_config_settled(const struct cr_config *c, time_t now, long quiet);
 
 void cr_config_ref(struct cr_config *c);
 void cr_config_unref(struct cr_config *c);   /* frees at zero */

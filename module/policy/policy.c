@@ -163,7 +163,7 @@ static int valid_method(const char *m)
 }
 
 static const char *const option_keys[] = { "cache-ttl", "deny-ttl", "cache-size", "audit",
-                                           "path-parameters", "path-case", NULL };
+                                           "path-parameters", "path-case", "refresh", NULL };
 
 static int do_include(struct parser *p, const char *file, const char *base_dir,
                       const struct cr_parg *a);
@@ -286,7 +286,7 @@ static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
             if (!known) {
                 fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
                      "unknown option '%s' (expected cache-ttl, deny-ttl, cache-size, audit, "
-                     "path-parameters or path-case)",
+                     "path-parameters, path-case or refresh)",
                      rest[i].key);
                 goto out;
             }

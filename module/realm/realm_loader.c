@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,22 @@
 #define CERTROLE_REALM_DIR "/usr/lib/certrole"
 #endif
 
+/* The last CERTROLE_REALM_DIR seen: a server may clear the environment
+ * of the workers it forks (nginx does), and a worker rebuilding the
+ * configuration on its own (option refresh) must load the modules the
+ * master loaded. Written only when the variable changes. */
+static char seen_dir[PATH_MAX];
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
 const char *cr_realm_dir(void)
 {
     const char *d = secure_getenv("CERTROLE_REALM_DIR");
-    return d && *d ? d : CERTROLE_REALM_DIR;
+    pthread_mutex_lock(&seen_lock);
+    if (d && *d && strlen(d) < sizeof seen_dir && strcmp(seen_dir, d) != 0)
+        snprintf(seen_dir, sizeof seen_dir, "%s", d);
+    int have = seen_dir[0] != '\0';
+    pthread_mutex_unlock(&seen_lock);
+    return d && *d ? d : have ? seen_dir : CERTROLE_REALM_DIR;
 }
 
 static int valid_name(const char *n)

@@ -23,6 +23,69 @@ static void m_release(void *p, size_t n)
 
 static const struct cr_rf_alloc malloc_alloc = { m_resize, m_release };
 
+/* The journal of the thread's reads, when one is open (readfile.h). */
+static __thread struct cr_rf_journal *journal;
+
+void cr_rf_journal_begin(struct cr_rf_journal *j)
+{
+    memset(j, 0, sizeof *j);
+    journal = j;
+}
+
+void cr_rf_journal_end(struct cr_rf_journal *j)
+{
+    if (journal == j)
+        journal = NULL;
+    while (j->head) {
+        struct cr_rf_seen *n = j->head->next;
+        free(j->head);
+        j->head = n;
+    }
+}
+
+struct cr_rf_journal *cr_rf_journal_current(void)
+{
+    return journal;
+}
+
+const struct stat *cr_rf_journal_find(const struct cr_rf_journal *j, const char *path)
+{
+    /* Entries are prepended: the last match is the first read, the one
+     * whose identity is safe to record (an older one is only re-read). */
+    const struct stat *st = NULL;
+    for (const struct cr_rf_seen *s = j ? j->head : NULL; s; s = s->next)
+        if (strcmp(s->path, path) == 0)
+            st = &s->st;
+    return st;
+}
+
+static void journal_note(const char *path, const struct stat *st)
+{
+    if (!journal)
+        return;
+    size_t n = strlen(path) + 1;
+    struct cr_rf_seen *s = malloc(sizeof *s + n);
+    if (!s) {
+        journal->failed = 1;
+        return;
+    }
+    memcpy(s->path, path, n);
+    s->st = *st;
+    s->next = journal->head;
+    journal->head = s;
+}
+
+/* Whether the file kept its size and mtime while it was read: a writer
+ * still at work would hand us half a file. */
+static int unchanged(int fd, const struct stat *before)
+{
+    struct stat after;
+    return fstat(fd, &after) == 0 && after.st_size == before->st_size &&
+           after.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+           after.st_mtim.tv_nsec == before->st_mtim.tv_nsec &&
+           after.st_ino == before->st_ino && after.st_dev == before->st_dev;
+}
+
 /* Opens without blocking (a FIFO with no writer would block open() itself)
  * and refuses anything but a regular file before a byte is read. */
 static int open_regular(const char *path, struct stat *st, int *why)
@@ -87,6 +150,8 @@ char *cr_rf_read(const char *path, size_t max, const struct cr_rf_alloc *a,
             break;
         n += (size_t)k;
     }
+    if (!*why && !unchanged(fd, &st))
+        *why = CR_RF_UNSTABLE;
     close(fd);
     if (*why) {
         if (buf)
@@ -95,6 +160,9 @@ char *cr_rf_read(const char *path, size_t max, const struct cr_rf_alloc *a,
     }
     buf[n] = '\0';
     *len = n;
+    /* What is recorded is what was read: the descriptor's identity, not
+     * the path's, which a rename may already point elsewhere. */
+    journal_note(path, &st);
     if (cap)
         *cap = c;
     return buf;
@@ -117,6 +185,8 @@ const char *cr_rf_strerror(const char *path, int why, char *buf, size_t n)
             snprintf(buf, n, "not a regular file; only regular files are read");
     } else if (why == CR_RF_TOOBIG) {
         snprintf(buf, n, "file too large");
+    } else if (why == CR_RF_UNSTABLE) {
+        snprintf(buf, n, "file changed while it was read (still being written?)");
     } else {
         snprintf(buf, n, "%s", strerror(why));
     }

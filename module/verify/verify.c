@@ -8,6 +8,7 @@
 #include "ctx.h"
 #include "errors.h"
 #include "identity.h"
+#include "refresh.h"
 #include "log.h"
 #include "result.h"
 #include "stack.h"
@@ -115,6 +116,10 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         cr_ctx_leave(&rd);
         return CERTROLE_E_INTERNAL;
     }
+    /* Changed files are applied by a thread of this process, started
+     * here rather than at open so that it exists after a fork. */
+    if (cfg->refresh > 0)
+        cr_refresh_start(ctx);
     if (input_code == CERTROLE_OK && leaf && cfg->cache && !input_msg) {
         now = time(NULL);
         use_cache = cr_cache_usable(cfg->cache, now, config_changed, cfg, &went_stale);

@@ -183,7 +183,12 @@ static int file_open(void **state, int argc, const char *const *argv,
     char *data = slurp(r->path, &len, &size, err, errlen);
     size_t skipped = 0;
     int rc = -1;
-    if (data) {
+    if (data && len > 0 && data[len - 1] != '\n') {
+        /* Caught half-written (cat new > file): the cut last line could
+         * hold a shortened role name or miss its user=. */
+        errf(err, errlen, "%s: the file does not end in a newline (still being written?)",
+             r->path);
+    } else if (data) {
         /* Records are about as long as lines: reserve that much arena
          * (untouched pages cost nothing); the loader sizes the index. */
         r->t = cr_table_new(0, len + len / 2);
