@@ -357,8 +357,10 @@ END_TEST
  * another caller served from the same cache entry never sees it. */
 START_TEST(peer_address_in_the_audit_line)
 {
+    char *realm = R("required", "a", "user=crm roles=r");
     char *text = tu_strf("trust ca-file=%s\noption cache-ttl=60\nrequire GET / r\n%s",
-                         tu_pki("ca-file.pem"), R("required", "a", "user=crm roles=r"));
+                         tu_pki("ca-file.pem"), realm);
+    free(realm);
     certrole_ctx *ctx = NULL;
     char *err = NULL;
     ck_assert_msg(certrole_open_string(&ctx, text, "peer.policy", &err) == CERTROLE_OK, "%s", err);
