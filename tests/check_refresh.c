@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,12 +298,12 @@ END_TEST
  * second CRL, read after the first and slow to parse, holds most of each
  * reload between the read of the first and the recording of what was
  * seen, so a rename lands there in most rounds. */
-struct churn { certrole_ctx *ctx; volatile int stop; int fails; };
+struct churn { certrole_ctx *ctx; atomic_int stop; int fails; };
 
 static void *reload_main(void *arg)
 {
     struct churn *c = arg;
-    while (!c->stop)
+    while (!atomic_load(&c->stop))
         if (certrole_reload(c->ctx, NULL) != CERTROLE_OK)
             c->fails++;
     return NULL;
@@ -330,7 +331,7 @@ START_TEST(seen_identity_is_the_one_loaded)
         }
         replace_atomically(crl, revoking);
         sleep_ms(round % 5);
-        c.stop = 1;
+        atomic_store(&c.stop, 1);
         pthread_join(th, NULL);
         ck_assert_int_eq(c.fails, 0);
         int reloaded = 0;

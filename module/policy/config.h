@@ -35,7 +35,7 @@ struct cr_config {
 #define CR_DEFAULT_CACHE_TTL 300
 #define CR_DEFAULT_DENY_TTL 0
 #define CR_DEFAULT_CACHE_SIZE 10000
-#define CR_DEFAULT_REFRESH 30
+#define CR_DEFAULT_REFRESH 0
 
 /* Builds a configuration from a parsed policy: trust profile, realms
  * (opened), rules, cache, watch list. On failure returns the code and
