@@ -69,7 +69,7 @@ START_TEST(nginx_s_reload_picks_up_a_changed_realm_and_policy)
     tu_write_file(pol, nw);
 
     char *out = NULL;
-    int rc = nt_ctl(&n, "-s reload", &out);
+    int rc = nt_reload(&n, &out);
     ck_assert_msg(rc == 0, "nginx -s reload: %d %s", rc, out ? out : "");
     free(out);
     ck_assert_int_eq(wait_status(&n, "norole-chain.pem", "norole.key", "/InvoiceService/list", 200), 200);
@@ -113,7 +113,7 @@ START_TEST(a_broken_policy_fails_the_reload_and_the_old_one_stays)
     /* fixed again: the next reload works */
     tu_write_file(pol, good);
     out = NULL;
-    rc = nt_ctl(&n, "-s reload", &out);
+    rc = nt_reload(&n, &out);
     ck_assert_msg(rc == 0, "nginx -s reload: %s", out ? out : "");
     free(out);
     ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
