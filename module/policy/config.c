@@ -30,11 +30,20 @@ struct cr_watch {
     int failed;
 };
 
+/* exists: 1, 0 (gone), or -1 when this process cannot tell (a worker
+ * that runs as another user than the one that loaded the file: EACCES). */
 static void watch_fill(struct cr_watch_entry *w, const struct stat *seen)
 {
     struct stat st;
-    w->exists = seen ? (st = *seen, 1) : stat(w->path, &st) == 0;
-    if (w->exists) {
+    if (seen) {
+        st = *seen;
+        w->exists = 1;
+    } else if (stat(w->path, &st) == 0) {
+        w->exists = 1;
+    } else {
+        w->exists = errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+    }
+    if (w->exists == 1) {
         w->dev = st.st_dev;
         w->ino = st.st_ino;
         w->size = st.st_size;
@@ -101,6 +110,8 @@ int cr_config_changed(const struct cr_config *c)
         struct cr_watch_entry now = c->watch->e[i];
         watch_stat(&now);
         const struct cr_watch_entry *was = &c->watch->e[i];
+        if (now.exists < 0)
+            continue;   /* cannot tell here: a reload applies it */
         if (now.exists != was->exists)
             return 1;
         if (now.exists && (now.dev != was->dev || now.ino != was->ino ||
@@ -109,6 +120,19 @@ int cr_config_changed(const struct cr_config *c)
             return 1;
     }
     return 0;
+}
+
+const char *cr_config_unseen(const struct cr_config *c)
+{
+    if (!c || !c->watch)
+        return NULL;
+    for (size_t i = 0; i < c->watch->n; i++) {
+        struct cr_watch_entry now = c->watch->e[i];
+        watch_stat(&now);
+        if (now.exists < 0)
+            return c->watch->e[i].path;
+    }
+    return NULL;
 }
 
 int cr_config_settled(const struct cr_config *c, time_t now, long quiet)
