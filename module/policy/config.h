@@ -8,8 +8,8 @@
 #include "trust.h"
 #include "stack.h"
 #include "log.h"
+#include "decision.h"
 
-struct cr_rules;   /* authorize.h */
 struct cr_cache;   /* cache.h */
 struct cr_watch;   /* files whose change triggers reload_if_changed */
 struct cr_policy;  /* policy.h */
@@ -18,13 +18,12 @@ struct cr_config {
     atomic_long refs;
     struct cr_trust *trust;
     struct cr_stack *stack;
-    struct cr_rules *rules;
+    struct cr_decision *decision; /* rules, audit flag: what results keep */
     struct cr_cache *cache;      /* NULL when caching is off */
     struct cr_watch *watch;
     long cache_ttl;              /* seconds an allow may be served from cache */
     long deny_ttl;               /* seconds a deny may be (short; 0 = never) */
     size_t cache_size;           /* max entries */
-    int audit;                   /* option audit=yes|no (default yes) */
     long refresh;                /* seconds between checks for changed files; 0 = off */
     /* The context's sink when this configuration was built; realms log
      * through it, so it lives as long as they do (even past close). */
