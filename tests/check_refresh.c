@@ -418,8 +418,9 @@ static Suite *refresh_suite(void)
     tcase_add_test(tc, refresh_option_is_checked);
     suite_add_tcase(s, tc);
     /* Its own case: ThreadSanitizer cannot follow a thread started after a
-     * multi-threaded fork, so make check-tsan leaves the "fork" cases out. */
+     * multi-threaded fork, so make check-tsan leaves cases tagged "fork" out. */
     TCase *fk = tcase_create("fork");
+    tcase_set_tags(fk, "fork");
     tcase_add_checked_fixture(fk, setup, teardown);
     tcase_set_timeout(fk, 60);
     tcase_add_test(fk, refresh_works_in_a_forked_child);
