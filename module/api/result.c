@@ -378,50 +378,55 @@ char *certrole_result_json(const certrole_result *r)
     cr_json_string(&b, certrole_result_message(r));
     cr_json_key(&b, &first, "hint");
     cr_json_string(&b, certrole_result_hint(r));
-    cr_json_key(&b, &first, "subject");
-    cr_json_string(&b, certrole_result_subject(r));
-    cr_json_key(&b, &first, "issuer");
-    cr_json_string(&b, certrole_result_issuer(r));
-    cr_json_key(&b, &first, "serial");
-    cr_json_string(&b, certrole_result_serial(r));
-    cr_json_key(&b, &first, "fingerprint_sha256");
-    cr_json_string(&b, certrole_result_fingerprint(r));
-    cr_json_key(&b, &first, "san");
-    cr_sb_appendc(&b, '[');
+    cr_result_json_fields(&b, &first, r);
+    cr_sb_appendc(&b, '}');
+    return cr_sb_take(&b);
+}
+
+void cr_result_json_fields(cr_strbuf *b, int *first, const certrole_result *r)
+{
+    cr_json_key(b, first, "subject");
+    cr_json_string(b, certrole_result_subject(r));
+    cr_json_key(b, first, "issuer");
+    cr_json_string(b, certrole_result_issuer(r));
+    cr_json_key(b, first, "serial");
+    cr_json_string(b, certrole_result_serial(r));
+    cr_json_key(b, first, "fingerprint_sha256");
+    cr_json_string(b, certrole_result_fingerprint(r));
+    cr_json_key(b, first, "san");
+    cr_sb_appendc(b, '[');
     for (size_t i = 0; i < certrole_result_san_count(r); i++) {
         certrole_san_type t = 0;
         const char *v = certrole_result_san(r, i, &t);
         if (i)
-            cr_sb_appendc(&b, ',');
-        cr_sb_append(&b, "{\"type\":");
-        cr_json_string(&b, san_type_name(t));
-        cr_sb_append(&b, ",\"value\":");
-        cr_json_string(&b, v);
-        cr_sb_appendc(&b, '}');
+            cr_sb_appendc(b, ',');
+        cr_sb_append(b, "{\"type\":");
+        cr_json_string(b, san_type_name(t));
+        cr_sb_append(b, ",\"value\":");
+        cr_json_string(b, v);
+        cr_sb_appendc(b, '}');
     }
-    cr_sb_appendc(&b, ']');
-    cr_json_key(&b, &first, "not_before");
-    json_time(&b, certrole_result_not_before(r));
-    cr_json_key(&b, &first, "not_after");
-    json_time(&b, certrole_result_not_after(r));
-    cr_json_key(&b, &first, "depth");
-    cr_sb_printf(&b, "%d", r->depth);
-    cr_json_key(&b, &first, "user");
-    cr_json_string(&b, r->user);
-    cr_json_key(&b, &first, "roles");
-    cr_sb_appendc(&b, '[');
+    cr_sb_appendc(b, ']');
+    cr_json_key(b, first, "not_before");
+    json_time(b, certrole_result_not_before(r));
+    cr_json_key(b, first, "not_after");
+    json_time(b, certrole_result_not_after(r));
+    cr_json_key(b, first, "depth");
+    cr_sb_printf(b, "%d", r->depth);
+    cr_json_key(b, first, "user");
+    cr_json_string(b, r->user);
+    cr_json_key(b, first, "roles");
+    cr_sb_appendc(b, '[');
     for (size_t i = 0; i < r->n_roles; i++) {
         if (i)
-            cr_sb_appendc(&b, ',');
-        cr_json_string(&b, r->roles[i]);
+            cr_sb_appendc(b, ',');
+        cr_json_string(b, r->roles[i]);
     }
-    cr_sb_appendc(&b, ']');
-    cr_json_key(&b, &first, "realm");
-    cr_json_string(&b, r->realm);
-    cr_json_key(&b, &first, "cached");
-    cr_sb_append(&b, r->cached ? "true" : "false");
-    cr_sb_appendc(&b, '}');
-    return cr_sb_take(&b);
+    cr_sb_appendc(b, ']');
+    cr_json_key(b, first, "realm");
+    cr_json_string(b, r->realm);
+    cr_json_key(b, first, "cached");
+    cr_sb_append(b, r->cached ? "true" : "false");
 }
 
 void cr_result_audit(const struct cr_log *l, const certrole_result *r, certrole_code code,

@@ -5,6 +5,7 @@
 #include "certrole.h"
 #include "identity.h"
 #include "decision.h"
+#include "strbuf.h"
 
 struct certrole_result {
     certrole_code code;
@@ -55,6 +56,12 @@ void cr_result_release(certrole_result *s);
  * on s (given back by certrole_result_free). Touches no shared counter.
  * NULL on no memory (s then still holds the caller's reference). */
 certrole_result *cr_result_view(certrole_result *s);
+
+/* The keys of certrole_result_json after the decision's (ok, decision,
+ * code, message, hint): identity, realm outcome, cached; appended to an
+ * open JSON object (first as cr_json_key). For callers that report
+ * another decision about the same result (certrole check's rules). */
+void cr_result_json_fields(cr_strbuf *b, int *first, const certrole_result *r);
 
 /* Writes r's audit line to l unless r's configuration has 'option
  * audit=no'. code is the decision's (for certrole_authorize it may differ
