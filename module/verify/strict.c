@@ -358,8 +358,11 @@ static certrole_code check_sans(struct refusal *r, STACK_OF(X509) *chain, NAME_C
     }
     if (dns_ca < 0 && mail_ca < 0)
         return CERTROLE_OK;
-    GENERAL_NAMES *gens = X509_get_ext_d2i(sk_X509_value(chain, d), NID_subject_alt_name,
-                                           NULL, NULL);
+    X509 *x = sk_X509_value(chain, d);
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (!gens && X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0)
+        return refuse(r, chain, d, "4.2.1.6", "reissue the certificate",
+                      "subjectAltName extension cannot be decoded");   /* or no memory */
     certrole_code rc = CERTROLE_OK;
     for (int i = 0; i < sk_GENERAL_NAME_num(gens) && rc == CERTROLE_OK; i++)
         rc = check_san(r, chain, nc, d, sk_GENERAL_NAME_value(gens, i), dns_ca, mail_ca);
