@@ -35,6 +35,8 @@ static const char MKCERTS[] =
     "{ cat ca.ext; echo 'nameConstraints=critical,permitted;DNS:corp.example,"
     "excluded;DNS:a.secret.corp.example'; } > ca-deep.ext\n"
     "{ cat ca.ext; echo 'policyConstraints=requireExplicitPolicy:3'; } > ca-pc.ext\n"
+    "{ cat ca.ext; echo 'inhibitAnyPolicy=2'; } > ca-iap.ext\n"
+    "{ cat ca.ext; echo 'nameConstraints=critical,permitted;DNS:.corp.example'; } > ca-dot.ext\n"
     "{ cat leaf.ext; echo 'subjectAltName=DNS:host.corp.example,email:alice@corp.example'; }"
     " > good.ext\n"
     "{ cat good.ext; echo 'nameConstraints=critical,permitted;DNS:corp.example'; } > leaf-nc.ext\n"
@@ -58,6 +60,8 @@ static const char MKCERTS[] =
     "sign ica-pc '/CN=Policy CA' root ca-pc.ext 4\n"
     "sign ica-long '/CN=Long Serial CA' root ca.ext $S21\n"
     "sign ica-deep '/CN=Deep Exclusion CA' root ca-deep.ext 5\n"
+    "sign ica-iap '/CN=Inhibit CA' root ca-iap.ext 6\n"
+    "sign ica-dot '/CN=Dotted CA' root ca-dot.ext 7\n"
     "sign good '/CN=Good Client' ica good.ext $S20\n"
     "sign long '/CN=Long Serial Client' ica good.ext $S21\n"
     "sign long-sign '/CN=Sign Octet Client' ica good.ext $S20H\n"
@@ -69,7 +73,9 @@ static const char MKCERTS[] =
     "sign dotdns '/CN=Dot DNS Client' ica dotdns.ext 15\n"
     "sign badmail '/CN=Bad Mail Client' ica badmail.ext 16\n"
     "sign wild '/CN=Wildcard Client' ica wild.ext 17\n"
-    "sign wild-deep '/CN=Wildcard Deep Client' ica-deep wild.ext 18\n";
+    "sign wild-deep '/CN=Wildcard Deep Client' ica-deep wild.ext 18\n"
+    "sign under-iap '/CN=Inhibit Client' ica-iap good.ext 19\n"
+    "sign under-dot '/CN=Dotted Client' ica-dot good.ext 20\n";
 
 /* Outside any test: no ck_assert here. Exits on failure. */
 static void make_certs(void)
@@ -200,6 +206,21 @@ START_TEST(policy_constraints_not_critical)
 }
 END_TEST
 
+START_TEST(inhibit_any_policy_not_critical)
+{
+    strict_refuses("under-iap", "ica-iap", "RFC 5280 4.2.1.14", CA1 "Inhibit CA)",
+                   "inhibitAnyPolicy extension is not marked critical");
+}
+END_TEST
+
+START_TEST(dns_constraint_with_leading_dot)
+{
+    strict_refuses("under-dot", "ica-dot", "RFC 5280 4.2.1.10", CA1 "Dotted CA)",
+                   "dNSName constraint \".corp.example\" is not a domain name in preferred "
+                   "name syntax (leading dot)");
+}
+END_TEST
+
 START_TEST(name_constraints_in_end_entity)
 {
     strict_refuses("leaf-nc", "ica", "RFC 5280 4.2.1.10", LEAF "Constraining Client)",
@@ -245,6 +266,8 @@ int main(void)
     tcase_add_test(tc, serial_of_21_octets_in_a_ca);
     tcase_add_test(tc, name_constraints_not_critical);
     tcase_add_test(tc, policy_constraints_not_critical);
+    tcase_add_test(tc, inhibit_any_policy_not_critical);
+    tcase_add_test(tc, dns_constraint_with_leading_dot);
     tcase_add_test(tc, name_constraints_in_end_entity);
     tcase_add_test(tc, malformed_dns_san_under_constraints);
     tcase_add_test(tc, malformed_email_san_under_constraints);
