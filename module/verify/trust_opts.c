@@ -46,6 +46,7 @@ void cr_trust_opts_clear(struct cr_trust_opts *o)
     if (!o)
         return;
     free(o->ca_file);
+    free(o->ca_password_file);
     free(o->ca_dir);
     free_strv(o->crl_files, o->n_crl_files);
     free_strv(o->policies, o->n_policies);
@@ -132,12 +133,13 @@ certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
         errf(err, errlen, "trust: missing option or value");
         return CERTROLE_E_POLICY_ERROR;
     }
-    if (!strcmp(key, "ca-file") || !strcmp(key, "ca-dir")) {
+    if (!strcmp(key, "ca-file") || !strcmp(key, "ca-dir") || !strcmp(key, "ca-password-file")) {
         if (!*value) {
             errf(err, errlen, "%s: empty path", key);
             return CERTROLE_E_POLICY_ERROR;
         }
-        char **slot = key[3] == 'f' ? &o->ca_file : &o->ca_dir;
+        char **slot = key[3] == 'f' ? &o->ca_file : key[3] == 'd' ? &o->ca_dir
+                    : &o->ca_password_file;
         if (*slot) {
             errf(err, errlen, "%s given twice (only one is allowed)", key);
             return CERTROLE_E_POLICY_ERROR;
@@ -221,8 +223,8 @@ certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
             return CERTROLE_E_NO_MEMORY;
         return CERTROLE_OK;
     }
-    errf(err, errlen, "unknown trust option '%s' (known: ca-file, ca-dir, crl-file, "
-         "crl-check, depth, purpose, time, strict, policy, explicit-policy, "
+    errf(err, errlen, "unknown trust option '%s' (known: ca-file, ca-password-file, ca-dir, "
+         "crl-file, crl-check, depth, purpose, time, strict, policy, explicit-policy, "
          "inhibit-any, inhibit-mapping, allow-ca-leaf)", key);
     return CERTROLE_E_POLICY_ERROR;
 }
