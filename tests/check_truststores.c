@@ -232,6 +232,15 @@ START_TEST(p12_with_a_key_entry)
     ck_assert_int_eq(open_trust(&ctx, &err, "ca-file=key.p12 ca-password-file=pw"), CERTROLE_OK);
     ck_assert_int_eq(verify(ctx, "client-chain.pem"), CERTROLE_OK);
     certrole_close(ctx);
+    /* The key's own certificate becomes an anchor too: said at load. */
+    char *out = NULL, *policy = at("p.policy");
+    char *cmd = tu_strf("'%s' policy-check '%s' 2>&1", tu_build("certrole"), policy);
+    ck_assert_int_eq(tu_run(cmd, &out), 0);
+    HAS(out, "warning: ");
+    HAS(out, "also holds a private key");
+    free(out);
+    free(cmd);
+    free(policy);
     /* Keys alone are no truststore. */
     sh("\"$OPENSSL\" pkcs12 -export -nocerts -inkey '%s' -out '%s/keyonly.p12' -passout pass:s3cret",
        tu_pki("client.key"), dir);

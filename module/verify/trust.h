@@ -76,7 +76,8 @@ struct cr_trust_load {
 void cr_trust_errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *cr_trust_ossl_reason(void);
-/* Takes x (freed on failure); file is copied. */
+/* Takes x (freed on failure, and when an identical certificate is
+ * already there: it stays listed under its first file); file is copied. */
 certrole_code cr_trust_ld_anchor(struct cr_trust_load *l, X509 *x, const char *file);
 /* Records a file read (once). */
 certrole_code cr_trust_ld_file(struct cr_trust_load *l, const char *path);

@@ -43,6 +43,13 @@ const char *cr_trust_ossl_reason(void)
 
 certrole_code cr_trust_ld_anchor(struct cr_trust_load *l, X509 *x, const char *file)
 {
+    /* A certificate met again (a bundle next to its parts, as in
+     * /etc/ssl/certs) is one anchor, listed under the first file. */
+    for (int i = 0; i < sk_X509_num(l->anchors); i++)
+        if (X509_cmp(sk_X509_value(l->anchors, i), x) == 0) {
+            X509_free(x);
+            return CERTROLE_OK;
+        }
     char **nf = realloc(l->from, (l->nfrom + 1) * sizeof *nf);
     if (nf)
         l->from = nf;
