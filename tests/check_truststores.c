@@ -210,6 +210,8 @@ START_TEST(p12_password_file_misuse)
     refused("ca-password-file", "readable by every user", "ca-file=ts.p12 ca-password-file=pw");
     ck_assert_int_eq(chmod(pw, 0600), 0);
     refused("ca-password-file", "missing-pw", "ca-file=ts.p12 ca-password-file=missing-pw");
+    sh("mkfifo -m 600 '%s/pipe'", dir);   /* would block a plain open() */
+    refused("ca-password-file", "not a regular file", "ca-file=ts.p12 ca-password-file=pipe");
     refused("not a PKCS#12", NULL, "ca-file=\"%s\" ca-password-file=pw", tu_pki("root-ca.pem"));
     refused("ca-password-file", "without ca-file",
             "ca-dir=\"%s\" ca-password-file=pw", tu_pki("ca-dir"));
@@ -461,6 +463,9 @@ START_TEST(cli_trust_list)
     ck_assert_int_eq(cli(&out, "trust list --policy '%s'", policy), 2);
     HAS(out, "p.policy:2:");
     HAS(out, "MAC verification failed");
+    free(out);
+    ck_assert_int_eq(cli(&out, "trust list --json --policy '%s'", policy), 2);
+    ck_assert_msg(strncmp(out, "{\"ok\":false,\"code\":\"policy_error\"", 33) == 0, "%s", out);
     free(out);
     ck_assert_int_eq(cli(&out, "trust list"), 2);
     free(out);
