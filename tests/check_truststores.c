@@ -452,8 +452,16 @@ START_TEST(cli_trust_list)
     HAS(out, fp2);
     HAS(out, "\"expired\":false");
     free(out);
+    /* A hashed directory: the hash link and the file it names are one. */
+    char *text = tu_strf("trust ca-dir=\"%s\"\n", tu_pki("ca-dir"));
+    tu_write_file(policy, text);
+    ck_assert_int_eq(cli(&out, "trust list --policy '%s'", policy), 0);
+    HAS(out, "ca-dir/root-ca.pem");
+    HAS(out, "\n1 trust anchor\n");
+    free(out);
+    free(text);
     /* An expired anchor is marked. */
-    char *text = tu_strf("trust ca-file=\"%s\"\n", tu_pki("expired.pem"));
+    text = tu_strf("trust ca-file=\"%s\"\n", tu_pki("expired.pem"));
     tu_write_file(policy, text);
     ck_assert_int_eq(cli(&out, "trust list --policy '%s'", policy), 0);
     HAS(out, "EXPIRED");

@@ -24,26 +24,11 @@ struct cr_trust {
     size_t nwarn;
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#define errf cr_trust_errf
 
 /* ----- building the store -------------------------------------------------- */
 
-static const char *ossl_reason(void)
-{
-    unsigned long e = ERR_peek_last_error();
-    const char *r = e ? ERR_reason_error_string(e) : NULL;
-    return r ? r : "no detail";
-}
+#define ossl_reason cr_trust_ossl_reason
 
 void cr_trust_free(struct cr_trust *t)
 {

@@ -12,17 +12,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#define errf cr_trust_errf
 
 /* ----- options ------------------------------------------------------------ */
 
