@@ -20,15 +20,14 @@ struct cr_trust {
     int depth, purpose, strict, allow_ca_leaf;
     int has_dir;                  /* ca-dir: hashed CRLs are looked up, not listed */
     time_t crl_next_update;
-    struct { const char *key; char *msg; } warn[2];   /* cr_trust_warning */
+    struct { const char *key; char *msg; } warn[3];   /* cr_trust_warning */
     size_t nwarn;
 };
 
 #define errf cr_trust_errf
+#define ossl_reason cr_trust_ossl_reason
 
 /* ----- building the store -------------------------------------------------- */
-
-#define ossl_reason cr_trust_ossl_reason
 
 void cr_trust_free(struct cr_trust *t)
 {
