@@ -66,6 +66,8 @@ struct cr_trust_load {
     STACK_OF(X509) *anchors;
     char **from;                /* from[i]: file anchors[i] was read from */
     size_t nfrom;
+    unsigned char (*md)[20];    /* md[i]: SHA-1 of anchors[i], for the index */
+    size_t *slots, nslots;      /* open-addressing index by md: i + 1, or 0 */
     STACK_OF(X509_CRL) *crls;
     char **files;               /* NULL-terminated */
     size_t nfiles;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include "input.h"
 #include "readfile.h"
@@ -41,28 +42,71 @@ const char *cr_trust_ossl_reason(void)
 
 /* ----- what the loaders collect ------------------------------------------ */
 
-certrole_code cr_trust_ld_anchor(struct cr_trust_load *l, X509 *x, const char *file)
+/* The anchors are indexed by SHA-1 fingerprint (open addressing, a power
+ * of two slots, at most half full), so finding a certificate met again
+ * costs the same with 100 anchors as with 100000. */
+static size_t slot_of(const unsigned char *md, size_t nslots)
 {
-    /* A certificate met again (a bundle next to its parts, as in
-     * /etc/ssl/certs) is one anchor, listed under the first file. */
-    for (int i = 0; i < sk_X509_num(l->anchors); i++)
-        if (X509_cmp(sk_X509_value(l->anchors, i), x) == 0) {
-            X509_free(x);
-            return CERTROLE_OK;
-        }
+    size_t h;
+    memcpy(&h, md, sizeof h);
+    return h & (nslots - 1);
+}
+
+static int index_grow(struct cr_trust_load *l)
+{
+    size_t n = l->nslots ? l->nslots * 2 : 256;
+    size_t *s = calloc(n, sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < l->nfrom; i++) {
+        size_t j = slot_of(l->md[i], n);
+        while (s[j])
+            j = (j + 1) & (n - 1);
+        s[j] = i + 1;
+    }
+    free(l->slots);
+    l->slots = s;
+    l->nslots = n;
+    return 0;
+}
+
+/* Room for one more anchor in from and md. */
+static int grow(struct cr_trust_load *l)
+{
     char **nf = realloc(l->from, (l->nfrom + 1) * sizeof *nf);
     if (nf)
         l->from = nf;
-    if (!nf || !(nf[l->nfrom] = strdup(file))) {
+    unsigned char (*nm)[20] = nf ? realloc(l->md, (l->nfrom + 1) * sizeof *nm) : NULL;
+    if (nm)
+        l->md = nm;
+    return nf && nm && ((l->nfrom + 1) * 2 <= l->nslots || index_grow(l) == 0) ? 0 : -1;
+}
+
+certrole_code cr_trust_ld_anchor(struct cr_trust_load *l, X509 *x, const char *file)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!X509_digest(x, EVP_sha1(), md, &mdlen) || mdlen != 20 || grow(l) < 0) {
         X509_free(x);
         return CERTROLE_E_NO_MEMORY;
     }
-    if (!sk_X509_push(l->anchors, x)) {
-        free(nf[l->nfrom]);
+    /* A certificate met again (a bundle next to its parts, as in
+     * /etc/ssl/certs) is one anchor, listed under the first file. */
+    size_t j = slot_of(md, l->nslots);
+    for (; l->slots[j]; j = (j + 1) & (l->nslots - 1)) {
+        size_t k = l->slots[j] - 1;
+        if (!memcmp(l->md[k], md, 20) && !X509_cmp(sk_X509_value(l->anchors, (int)k), x)) {
+            X509_free(x);
+            return CERTROLE_OK;
+        }
+    }
+    if (!(l->from[l->nfrom] = strdup(file)) || !sk_X509_push(l->anchors, x)) {
+        free(l->from[l->nfrom]);
         X509_free(x);
         return CERTROLE_E_NO_MEMORY;
     }
-    l->nfrom++;
+    memcpy(l->md[l->nfrom], md, 20);
+    l->slots[j] = ++l->nfrom;
     return CERTROLE_OK;
 }
 
@@ -90,6 +134,8 @@ void cr_trust_ld_clear(struct cr_trust_load *l)
     for (size_t i = 0; i < l->nfrom; i++)
         free(l->from[i]);
     free(l->from);
+    free(l->md);
+    free(l->slots);
     for (size_t i = 0; i < l->nfiles; i++)
         free(l->files[i]);
     free(l->files);
