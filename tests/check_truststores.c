@@ -19,6 +19,8 @@
 #define HAS(s, want) ck_assert_msg((s) && strstr((s), (want)), "'%s' lacks '%s'", (s), (want))
 
 static char *dir;
+static char *kept[64];   /* paths made by at() */
+static size_t nkept;
 
 static void setup(void)
 {
@@ -30,13 +32,17 @@ static void setup(void)
 static void teardown(void)
 {
     alarm(0);
+    while (nkept)
+        free(kept[--nkept]);
     tu_rmrf(dir);
     free(dir);
 }
 
+/* A path in the test's directory, freed by teardown. */
 static char *at(const char *name)
 {
-    return tu_strf("%s/%s", dir, name);
+    ck_assert_uint_lt(nkept, sizeof kept / sizeof kept[0]);
+    return kept[nkept++] = tu_strf("%s/%s", dir, name);
 }
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -73,23 +79,14 @@ static char *export_anchors(const char *name, const char *pw)
 }
 
 /* Opens a policy whose trust line is trust; the code, *err the message. */
-static certrole_code open_trust(certrole_ctx **ctx, char **err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static certrole_code open_trust(certrole_ctx **ctx, char **err, const char *fmt, ...)
+static certrole_code open_trust(certrole_ctx **ctx, char **err, const char *trust)
 {
-    va_list ap;
-    char *trust = NULL;
-    va_start(ap, fmt);
-    ck_assert_int_ge(vasprintf(&trust, fmt, ap), 0);
-    va_end(ap);
     char *policy = at("p.policy"), *text = tu_strf("trust %s\n", trust);
     tu_write_file(policy, text);
     *err = NULL;
     *ctx = NULL;
     certrole_code rc = certrole_open(ctx, policy, err);
     free(text);
-    free(policy);
-    free(trust);
     return rc;
 }
 
@@ -98,7 +95,7 @@ static certrole_ctx *opened(const char *trust)
 {
     certrole_ctx *ctx = NULL;
     char *err = NULL;
-    certrole_code rc = open_trust(&ctx, &err, "%s", trust);
+    certrole_code rc = open_trust(&ctx, &err, trust);
     ck_assert_msg(rc == CERTROLE_OK, "trust %s: %s", trust, err ? err : "?");
     return ctx;
 }
@@ -128,7 +125,7 @@ static void refused(const char *want1, const char *want2, const char *fmt, ...)
     va_start(ap, fmt);
     ck_assert_int_ge(vasprintf(&trust, fmt, ap), 0);
     va_end(ap);
-    certrole_code rc = open_trust(&ctx, &err, "%s", trust);
+    certrole_code rc = open_trust(&ctx, &err, trust);
     ck_assert_msg(rc == CERTROLE_E_POLICY_ERROR || rc == CERTROLE_E_IO,
                   "trust %s opened (%d): %s", trust, rc, err ? err : "");
     ck_assert_ptr_null(ctx);
@@ -144,7 +141,8 @@ static void refused(const char *want1, const char *want2, const char *fmt, ...)
 
 START_TEST(p12_truststore_verifies_and_refuses)
 {
-    char *p12 = export_anchors("ts.p12", "s3cret"), *pw = pwfile("pw", "s3cret\n", 0600);
+    export_anchors("ts.p12", "s3cret");
+    pwfile("pw", "s3cret\n", 0600);
     certrole_ctx *ctx = opened("ca-file=ts.p12 ca-password-file=pw");
     ck_assert_int_eq(verify(ctx, "client-chain.pem"), CERTROLE_OK);
     ck_assert_int_eq(verify(ctx, "other-client.pem"), CERTROLE_OK);   /* the second cert */
@@ -157,13 +155,10 @@ START_TEST(p12_truststore_verifies_and_refuses)
     ck_assert_int_ne(verify(ctx, "client-chain.pem"), CERTROLE_OK);
     certrole_close(ctx);
     /* Known by its content, whatever it is called. */
-    free(p12);
-    p12 = export_anchors("anchors.pem", "s3cret");
+    export_anchors("anchors.pem", "s3cret");
     ctx = opened("ca-file=anchors.pem ca-password-file=pw");
     ck_assert_int_eq(verify(ctx, "client-chain.pem"), CERTROLE_OK);
     certrole_close(ctx);
-    free(p12);
-    free(pw);
 }
 END_TEST
 
@@ -176,37 +171,32 @@ START_TEST(p12_wrong_password_is_named)
      * what to add. */
     refused("MAC verification failed", "ca-password-file", "ca-file=ts.p12");
     /* Only the line end goes: a trailing blank is part of the password. */
-    free(pw);
     pw = pwfile("pw", "s3cret \n", 0600);
     refused("MAC verification failed", NULL, "ca-file=ts.p12 ca-password-file=pw");
-    free(p12);
-    free(pw);
 }
 END_TEST
 
 START_TEST(p12_password_file_crlf_and_empty)
 {
-    char *p12 = export_anchors("ts.p12", "s3cret"), *pw = pwfile("pw", "s3cret\r\nlater\n", 0600);
+    export_anchors("ts.p12", "s3cret");
+    pwfile("pw", "s3cret\r\nlater\n", 0600);
     certrole_ctx *ctx = opened("ca-file=ts.p12 ca-password-file=pw");
     ck_assert_int_eq(verify(ctx, "client-chain.pem"), CERTROLE_OK);
     certrole_close(ctx);
-    free(p12);
-    p12 = export_anchors("empty.p12", "");
-    char *epw = pwfile("epw", "", 0600);
+    export_anchors("empty.p12", "");
+    pwfile("epw", "", 0600);
     ctx = opened("ca-file=empty.p12 ca-password-file=epw");
     ck_assert_int_eq(verify(ctx, "client-chain.pem"), CERTROLE_OK);
     certrole_close(ctx);
     ctx = opened("ca-file=empty.p12");
     certrole_close(ctx);
-    free(p12);
-    free(pw);
-    free(epw);
 }
 END_TEST
 
 START_TEST(p12_password_file_misuse)
 {
-    char *p12 = export_anchors("ts.p12", "s3cret"), *pw = pwfile("pw", "s3cret\n", 0644);
+    export_anchors("ts.p12", "s3cret");
+    char *pw = pwfile("pw", "s3cret\n", 0644);
     refused("ca-password-file", "readable by every user", "ca-file=ts.p12 ca-password-file=pw");
     ck_assert_int_eq(chmod(pw, 0600), 0);
     refused("ca-password-file", "missing-pw", "ca-file=ts.p12 ca-password-file=missing-pw");
@@ -215,14 +205,12 @@ START_TEST(p12_password_file_misuse)
     refused("not a PKCS#12", NULL, "ca-file=\"%s\" ca-password-file=pw", tu_pki("root-ca.pem"));
     refused("ca-password-file", "without ca-file",
             "ca-dir=\"%s\" ca-password-file=pw", tu_pki("ca-dir"));
-    free(p12);
-    free(pw);
 }
 END_TEST
 
 START_TEST(p12_with_a_key_entry)
 {
-    char *pw = pwfile("pw", "s3cret\n", 0600);
+    pwfile("pw", "s3cret\n", 0600);
     sh("\"$OPENSSL\" pkcs12 -export -inkey '%s' -in '%s' -certfile '%s' -out '%s/key.p12' "
        "-passout pass:s3cret", tu_pki("client.key"), tu_pki("client.pem"),
        tu_pki("root-ca.pem"), dir);
@@ -237,12 +225,10 @@ START_TEST(p12_with_a_key_entry)
     HAS(out, "also holds a private key");
     free(out);
     free(cmd);
-    free(policy);
     /* Keys alone are no truststore. */
     sh("\"$OPENSSL\" pkcs12 -export -nocerts -inkey '%s' -out '%s/keyonly.p12' -passout pass:s3cret",
        tu_pki("client.key"), dir);
     refused("holds no certificate", NULL, "ca-file=keyonly.p12 ca-password-file=pw");
-    free(pw);
 }
 END_TEST
 
@@ -283,7 +269,8 @@ static void write_jdk_p12(const char *path, const char *pass)
 
 START_TEST(p12_java_trusted_entries)
 {
-    char *p12 = at("java.p12"), *pw = pwfile("pw", "changeit\n", 0600);
+    char *p12 = at("java.p12");
+    pwfile("pw", "changeit\n", 0600);
     write_jdk_p12(p12, "changeit");
     /* openssl itself sees the attribute: the file is what it claims. */
     char *out = NULL;
@@ -296,8 +283,6 @@ START_TEST(p12_java_trusted_entries)
     certrole_close(ctx);
     free(out);
     free(cmd);
-    free(p12);
-    free(pw);
 }
 END_TEST
 
@@ -314,27 +299,25 @@ START_TEST(p12_mac_over_garbage)
     PKCS12 *p12 = PKCS12_add_safes(safes, 0);
     ck_assert_ptr_nonnull(p12);
     ck_assert_int_eq(PKCS12_set_mac(p12, "s3cret", -1, NULL, 0, 2048, NULL), 1);
-    char *path = at("garbage.p12"), *pw = pwfile("pw", "s3cret\n", 0600);
+    char *path = at("garbage.p12");
+    pwfile("pw", "s3cret\n", 0600);
     FILE *f = fopen(path, "wb");
     ck_assert_int_eq(i2d_PKCS12_fp(f, p12), 1);
     fclose(f);
     PKCS12_free(p12);
     sk_PKCS7_pop_free(safes, PKCS7_free);
     refused("damaged", "MAC verification succeeded", "ca-file=garbage.p12 ca-password-file=pw");
-    free(path);
-    free(pw);
 }
 END_TEST
 
 START_TEST(p12_truncated_or_trailing)
 {
-    char *p12 = export_anchors("ts.p12", "s3cret"), *pw = pwfile("pw", "s3cret\n", 0600);
+    char *p12 = export_anchors("ts.p12", "s3cret");
+    pwfile("pw", "s3cret\n", 0600);
     sh("head -c 300 '%s' > '%s/cut.p12' && cat '%s' '%s' > '%s/long.p12'", p12, dir, p12,
        tu_pki("root-ca.pem"), dir);
     refused("damaged or truncated", "cut.p12", "ca-file=cut.p12 ca-password-file=pw");
     refused("trailing data", "long.p12", "ca-file=long.p12 ca-password-file=pw");
-    free(p12);
-    free(pw);
 }
 END_TEST
 
@@ -353,7 +336,6 @@ START_TEST(ca_dir_plain_files)
     /* A file named as a certificate that is none: fail closed. */
     sh("echo 'not a certificate' > '%s/broken.crt'", d);
     refused("broken.crt", "no usable certificate", "ca-dir=cas");
-    free(d);
 }
 END_TEST
 
@@ -379,7 +361,6 @@ START_TEST(ca_dir_change_is_noticed)
     certrole_close(ctx);
     free(other);
     free(f);
-    free(d);
 }
 END_TEST
 
@@ -398,7 +379,6 @@ START_TEST(ca_dir_loops_and_fifos)
     refused("pipe.crt", "not a regular file", "ca-dir=cas");
     sh("rm '%s/pipe.crt' && ln -s pipe '%s/0123abcd.0'", d, d);
     refused("0123abcd.0", "not a regular file", "ca-dir=cas");
-    free(d);
 }
 END_TEST
 
@@ -433,7 +413,8 @@ static char *fingerprint(const char *pki_name)
 
 START_TEST(cli_trust_list)
 {
-    char *p12 = export_anchors("ts.p12", "s3cret"), *pw = pwfile("pw", "s3cret\n", 0600);
+    char *p12 = export_anchors("ts.p12", "s3cret");
+    pwfile("pw", "s3cret\n", 0600);
     char *policy = at("p.policy"), *out = NULL;
     tu_write_file(policy, "trust ca-file=ts.p12 ca-password-file=pw\n");
     ck_assert_int_eq(cli(&out, "trust list --policy '%s'", policy), 0);
@@ -480,9 +461,6 @@ START_TEST(cli_trust_list)
     free(text);
     free(fp1);
     free(fp2);
-    free(policy);
-    free(p12);
-    free(pw);
 }
 END_TEST
 
@@ -501,9 +479,6 @@ START_TEST(cli_check_and_verify_with_p12)
     ck_assert_int_eq(cli(&out, "verify --ca-file '%s' '%s'", p12, tu_pki("client-chain.pem")), 2);
     HAS(out, "MAC verification failed");
     free(out);
-    free(policy);
-    free(p12);
-    free(pw);
 }
 END_TEST
 
