@@ -152,6 +152,12 @@ certrole_code cr_trust_load_dir(struct cr_trust_load *l, const char *dir, int *h
         errf(err, errlen, "ca-dir %s: %s", dir, strerror(errno));
         return errno == ENOTDIR ? CERTROLE_E_POLICY_ERROR : CERTROLE_E_IO;
     }
+    /* The directory's identity before its listing is read: an entry
+     * added, removed or renamed from now on changes its mtime, which the
+     * watch list then compares against this. */
+    struct stat st;
+    if (fstat(dirfd(d), &st) == 0)
+        cr_rf_journal_note(dir, &st);
     struct entry *e = NULL;
     size_t n = 0;
     certrole_code rc = list_dir(d, dir, &e, &n, has_crls, err, errlen);
@@ -159,8 +165,6 @@ certrole_code cr_trust_load_dir(struct cr_trust_load *l, const char *dir, int *h
         rc = load_entries(l, dirfd(d), dir, e, n, ncrls, err, errlen);
     entries_free(e, n);
     closedir(d);
-    /* The directory's own identity: an entry added, removed or renamed
-     * changes its modification time. */
     if (rc == CERTROLE_OK)
         rc = cr_trust_ld_file(l, dir);
     return rc;
