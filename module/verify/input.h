@@ -55,5 +55,10 @@ int cr_input_p12_check(PKCS12 *p12, int decrypt, const char *pw, char *why, size
  * as a safe that does not decrypt. Returns 0; -1 when an encrypted safe
  * does not open with pw (or pw is NULL); -2 when the contents are damaged
  * or memory runs out. Iteration counts must have been checked first. */
+/* Certificate bags of bags (and of nested safe contents, at most 8 deep)
+ * onto out; *keys (if not NULL) counts key bags. 0, or -2 for a damaged
+ * structure or no memory. */
+int cr_input_p12_cert_bags(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, STACK_OF(X509) *out,
+                           int *keys);
 int cr_input_p12_nomac_certs(PKCS12 *p12, const char *pw, STACK_OF(X509) *out);
 #endif

@@ -107,8 +107,8 @@ int cr_input_p12_check(PKCS12 *p12, int decrypt, const char *pw, char *why, size
     return ok ? 0 : -1;
 }
 
-/* Certificate bags of bags (and of nested safe contents) onto out. */
-static int collect_certs(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, STACK_OF(X509) *out)
+int cr_input_p12_cert_bags(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, STACK_OF(X509) *out,
+                           int *keys)
 {
     if (depth > 8)
         return -2;
@@ -122,9 +122,11 @@ static int collect_certs(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, STACK_
                 return -2;
             }
         } else if (nid == NID_safeContentsBag) {
-            int rc = collect_certs(PKCS12_SAFEBAG_get0_safes(bag), depth + 1, out);
+            int rc = cr_input_p12_cert_bags(PKCS12_SAFEBAG_get0_safes(bag), depth + 1, out, keys);
             if (rc < 0)
                 return rc;
+        } else if (keys && (nid == NID_keyBag || nid == NID_pkcs8ShroudedKeyBag)) {
+            ++*keys;
         }
     }
     return 0;
@@ -148,7 +150,7 @@ int cr_input_p12_nomac_certs(PKCS12 *p12, const char *pw, STACK_OF(X509) *out)
                 rc = -1;
         }
         if (rc == 0 && bags)
-            rc = collect_certs(bags, 0, out);
+            rc = cr_input_p12_cert_bags(bags, 0, out, NULL);
         sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
     }
     sk_PKCS7_pop_free(safes, PKCS7_free);

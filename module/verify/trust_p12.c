@@ -63,31 +63,6 @@ static certrole_code read_password(const char *pwfile, char **pw, char *err, siz
     return CERTROLE_OK;
 }
 
-/* Certificate bags of bags (and of nested safe contents) onto out;
- * *keys counts key bags. -1 damaged or no memory. */
-static int cert_bags(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, STACK_OF(X509) *out,
-                     int *keys)
-{
-    if (depth > 8)
-        return -1;
-    for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); i++) {
-        const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
-        int nid = PKCS12_SAFEBAG_get_nid(bag);
-        if (nid == NID_certBag && PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate) {
-            X509 *x = PKCS12_SAFEBAG_get1_cert(bag);
-            if (!x || !sk_X509_push(out, x)) {
-                X509_free(x);
-                return -1;
-            }
-        } else if (nid == NID_safeContentsBag) {
-            if (cert_bags(PKCS12_SAFEBAG_get0_safes(bag), depth + 1, out, keys) < 0)
-                return -1;
-        } else if (nid == NID_keyBag || nid == NID_pkcs8ShroudedKeyBag) {
-            ++*keys;
-        }
-    }
-    return 0;
-}
 
 /* Every certificate of every safe. 0; -1 damaged; -2 an encrypted safe
  * does not decrypt with pw. */
@@ -108,7 +83,7 @@ static int walk(PKCS12 *p12, const char *pw, STACK_OF(X509) *out, int *keys)
         else
             rc = -1;   /* enveloped (public-key) safes: not for a truststore */
         if (rc == 0)
-            rc = cert_bags(bags, 0, out, keys);
+            rc = cr_input_p12_cert_bags(bags, 0, out, keys) < 0 ? -1 : 0;   /* damaged */
         sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
     }
     sk_PKCS7_pop_free(safes, PKCS7_free);

@@ -136,8 +136,24 @@ WT_FN void wt_stop(pid_t pid)
     wt_guard_done(pid);
 }
 
-/* The live children of parent (read from /proc), at most max; returns
- * how many. A server's workers, before a reload replaces them. */
+/* State and parent of process pid from /proc/PID/stat (after the
+ * command, which may hold spaces and parentheses); 0, or -1 if gone. */
+WT_FN int wt_proc_stat(const char *pid, char *state, int *ppid)
+{
+    char path[300], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *rp = strrchr(buf, ')');
+    return rp && sscanf(rp + 1, " %c %d", state, ppid) == 2 ? 0 : -1;
+}
+
+/* The live children of parent, at most max; returns how many. A
+ * server's workers, before a reload replaces them. */
 WT_FN int wt_children(pid_t parent, pid_t *out, int max)
 {
     int n = 0;
@@ -146,22 +162,10 @@ WT_FN int wt_children(pid_t parent, pid_t *out, int max)
         return 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && n < max) {
-        char path[300], buf[512];
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        /* pid (comm) state ppid: comm may hold spaces and parentheses */
-        char *rp = strrchr(buf, ')');
         char state = 0;
         int ppid = 0;
-        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == (int)parent
-            && state != 'Z')
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+            wt_proc_stat(e->d_name, &state, &ppid) == 0 && ppid == (int)parent && state != 'Z')
             out[n++] = (pid_t)atoi(e->d_name);
     }
     closedir(d);
@@ -175,17 +179,10 @@ WT_FN int wt_wait_gone(const pid_t *pids, int n, long ms)
     for (long t = 0; t <= ms; t += 50) {
         int alive = 0;
         for (int i = 0; i < n; i++) {
-            char path[64], buf[512];
-            snprintf(path, sizeof path, "/proc/%d/stat", (int)pids[i]);
-            FILE *f = fopen(path, "r");
-            if (!f)
-                continue;
-            size_t len = fread(buf, 1, sizeof buf - 1, f);
-            fclose(f);
-            buf[len] = '\0';
-            char *rp = strrchr(buf, ')');
-            if (rp && rp[1] == ' ' && rp[2] != 'Z')
-                alive++;
+            char id[24], state = 0;
+            int ppid = 0;
+            snprintf(id, sizeof id, "%d", (int)pids[i]);
+            alive += wt_proc_stat(id, &state, &ppid) == 0 && state != 'Z';
         }
         if (!alive)
             return 1;
