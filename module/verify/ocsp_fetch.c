@@ -92,7 +92,12 @@ static OCSP_RESPONSE *exchange(const struct cr_ocsp_query *q, OCSP_REQUEST *req,
     if (!in) {
         double t = elapsed(&t0);
         ossl_reasons(why, sizeof why);
-        if (t >= q->timeout - 0.05)
+        if (strstr(why, "Connection refused") || strstr(why, "connect timeout"))
+            /* OpenSSL's client retries a refused connection until the
+             * deadline, so "refused" and "unreachable" look alike here. */
+            fail(a, "OCSP responder %s: cannot connect (refused or unreachable) within the "
+                 "timeout of %d s (%s)", q->url, q->timeout, why);
+        else if (t >= q->timeout - 0.05)
             fail(a, "OCSP responder %s: no answer within the timeout of %d s (%s)", q->url,
                  q->timeout, why);
         else
