@@ -14,6 +14,7 @@
 
 static char *pki;        /* made once in main, read by every test */
 static int aia_port;     /* the port the certificates' AIA names */
+static int ica_port;     /* the port in the AIA of what the intermediate issues */
 
 static double now_s(void)
 {
@@ -100,6 +101,30 @@ START_TEST(aia_url_and_off)
 }
 END_TEST
 
+/* ocsp=chain asks about the intermediate too (ca's delegated responder
+ * says it is revoked); ocsp=leaf only about the leaf, whose answer the
+ * intermediate signs itself. */
+START_TEST(chain_checks_the_intermediate)
+{
+    pid_t a = ou_responder(pki, aia_port, "rsp");
+    pid_t b = ou_responder_for(pki, ica_port, "ica", "ica", "index-ica.txt");
+    char *msg = NULL;
+    certrole_ctx *ctx = open_ctx("ocsp=leaf", NULL);
+    ck_assert_int_eq(verify(ctx, "deep-chain", &msg), CERTROLE_OK);
+    free(msg);
+    certrole_close(ctx);
+    ctx = open_ctx("ocsp=chain", NULL);
+    ck_assert_int_eq(verify(ctx, "deep-chain", &msg), CERTROLE_E_REVOKED);
+    HAS(msg, "an intermediate CA certificate of the chain was revoked");
+    HAS(msg, "reason cACompromise");
+    HAS(msg, "(CN=ica)");
+    free(msg);
+    certrole_close(ctx);
+    tu_stop(b);
+    tu_stop(a);
+}
+END_TEST
+
 START_TEST(responder_down)
 {
     int port = tu_free_port();   /* nothing listens there */
@@ -138,20 +163,24 @@ START_TEST(silent_responder_times_out)
 }
 END_TEST
 
-/* Signed by a responder certificate of another CA. */
+/* Signed by a responder certificate of another CA, or by a certificate of
+ * the right CA that was not delegated (no id-kp-OCSPSigning). */
 START_TEST(unauthorised_signer)
 {
-    int port = tu_free_port();
-    pid_t pid = ou_responder(pki, port, "orsp");
-    char *t = url(port), *msg = NULL;
-    certrole_ctx *ctx = open_ctx(t, NULL);
-    ck_assert_int_eq(verify(ctx, "good", &msg), CERTROLE_E_OCSP_UNAVAILABLE);
-    HAS(msg, "is not signed by the issuer (CN=OCSP Test CA) or by a responder it delegated");
-    free(msg);
-    ck_assert_int_eq(verify(ctx, "revoked", NULL), CERTROLE_E_OCSP_UNAVAILABLE);
-    certrole_close(ctx);
-    tu_stop(pid);
-    free(t);
+    static const char *const signers[] = { "orsp", "other-leaf" };
+    for (int i = 0; i < 2; i++) {
+        int port = tu_free_port();
+        pid_t pid = ou_responder(pki, port, signers[i]);
+        char *t = url(port), *msg = NULL;
+        certrole_ctx *ctx = open_ctx(t, NULL);
+        ck_assert_int_eq(verify(ctx, "good", &msg), CERTROLE_E_OCSP_UNAVAILABLE);
+        HAS(msg, "is not signed by the issuer (CN=OCSP Test CA) or by a responder it delegated");
+        free(msg);
+        ck_assert_int_eq(verify(ctx, "revoked", NULL), CERTROLE_E_OCSP_UNAVAILABLE);
+        certrole_close(ctx);
+        tu_stop(pid);
+        free(t);
+    }
 }
 END_TEST
 
@@ -359,7 +388,10 @@ static void make_pki(void)
 {
     pki = tu_mkdtemp("ocsp");
     aia_port = tu_free_port();
-    ou_make_pki(pki, aia_port);
+    do
+        ica_port = tu_free_port();
+    while (ica_port == aia_port);
+    ou_make_pki(pki, aia_port, ica_port);
 }
 
 static void remove_pki(void)
@@ -376,6 +408,7 @@ static Suite *suite(void)
     tcase_add_unchecked_fixture(tc, make_pki, remove_pki);
     tcase_add_test(tc, good_revoked_unknown);
     tcase_add_test(tc, aia_url_and_off);
+    tcase_add_test(tc, chain_checks_the_intermediate);
     tcase_add_test(tc, responder_down);
     tcase_add_test(tc, silent_responder_times_out);
     tcase_add_test(tc, unauthorised_signer);

@@ -18,11 +18,13 @@
 #include <openssl/pem.h>
 #include "testutil.h"
 
-/* The PKI, in $1 (the directory), AIA URLs on port $2:
+/* The PKI, in $1 (the directory), AIA URLs on port $2 ($3 for what ica
+ * issues):
  * ca (root), other (a second root), rsp (ca's delegated responder),
  * orsp (other's responder), client certificates good (1001), revoked
  * (1002, keyCompromise an hour ago), unknown (1003, not in the index),
- * other-leaf (1004). */
+ * other-leaf (1004); an intermediate ica (1005, revoked in ca's index)
+ * issuing deep (3001, good in index-ica.txt); deep-chain.pem is deep + ica. */
 static const char ou_mkpki[] =
     "set -e; cd \"$1\"\n"
     "key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1.key 2>/dev/null; }\n"
@@ -42,10 +44,17 @@ static const char ou_mkpki[] =
     "  issue ${p%%:*} ca ${p#*:} basicConstraints=CA:FALSE extendedKeyUsage=clientAuth "
     "keyUsage=critical,digitalSignature authorityInfoAccess=OCSP\\;URI:http://127.0.0.1:$2/\n"
     "done\n"
+    "issue ica ca 0x1005 basicConstraints=critical,CA:TRUE keyUsage=critical,keyCertSign,cRLSign "
+    "authorityInfoAccess=OCSP\\;URI:http://127.0.0.1:$2/\n"
+    "issue deep ica 0x3001 basicConstraints=CA:FALSE extendedKeyUsage=clientAuth "
+    "keyUsage=critical,digitalSignature authorityInfoAccess=OCSP\\;URI:http://127.0.0.1:$3/\n"
+    "cat deep.pem ica.pem > deep-chain.pem\n"
     "exp=$(date -u -d '+20 days' +%y%m%d%H%M%SZ); rev=$(date -u -d '-1 hour' +%y%m%d%H%M%SZ)\n"
     "printf 'V\\t%s\\t\\t1001\\tunknown\\t/CN=good\\n' $exp > index.txt\n"
     "printf 'R\\t%s\\t%s,keyCompromise\\t1002\\tunknown\\t/CN=revoked\\n' $exp $rev >> index.txt\n"
     "printf 'V\\t%s\\t\\t1004\\tunknown\\t/CN=other-leaf\\n' $exp >> index.txt\n"
+    "printf 'R\\t%s\\t%s,cACompromise\\t1005\\tunknown\\t/CN=ica\\n' $exp $rev >> index.txt\n"
+    "printf 'V\\t%s\\t\\t3001\\tunknown\\t/CN=deep\\n' $exp > index-ica.txt\n"
     /* responses made once, served by the fixed-bytes server */
     "for c in good other-leaf; do\n"
     "  openssl ocsp -issuer ca.pem -cert $c.pem -no_nonce -reqout $c.req >/dev/null 2>&1\n"
@@ -53,12 +62,12 @@ static const char ou_mkpki[] =
     "-reqin $c.req -respout $c.resp >/dev/null 2>&1\n"
     "done\n";
 
-/* Makes the PKI in dir with AIA port aia_port. */
-static __attribute__((unused)) void ou_make_pki(const char *dir, int aia_port)
+/* Makes the PKI in dir with AIA ports aia_port and ica_port. */
+static __attribute__((unused)) void ou_make_pki(const char *dir, int aia_port, int ica_port)
 {
     char *script = tu_strf("%s/mkpki.sh", dir), *out = NULL;
     tu_write_file(script, ou_mkpki);
-    char *cmd = tu_strf("sh '%s' '%s' %d", script, dir, aia_port);
+    char *cmd = tu_strf("sh '%s' '%s' %d %d", script, dir, aia_port, ica_port);
     int st = tu_run(cmd, &out);
     if (st != 0) {
         fprintf(stderr, "%s: %s\n", cmd, out ? out : "");
@@ -71,9 +80,13 @@ static __attribute__((unused)) void ou_make_pki(const char *dir, int aia_port)
 
 /* An 'openssl ocsp' responder on port for ca, signed by signer (rsp or
  * orsp), answers valid for a day, its output in dir/rsp-PORT.log. */
-static __attribute__((unused)) pid_t ou_responder(const char *dir, int port, const char *signer)
+#define ou_responder(dir, port, signer) ou_responder_for(dir, port, signer, "ca", "index.txt")
+
+/* The same for issuer ca with index (file names in dir). */
+static __attribute__((unused)) pid_t ou_responder_for(const char *dir, int port, const char *signer,
+                                                      const char *issuer, const char *index)
 {
-    char sport[16], *idx = tu_strf("%s/index.txt", dir), *ca = tu_strf("%s/ca.pem", dir);
+    char sport[16], *idx = tu_strf("%s/%s", dir, index), *ca = tu_strf("%s/%s.pem", dir, issuer);
     char *rs = tu_strf("%s/%s.pem", dir, signer), *rk = tu_strf("%s/%s.key", dir, signer);
     char *log = tu_strf("%s/rsp-%d.log", dir, port);
     snprintf(sport, sizeof sport, "%d", port);

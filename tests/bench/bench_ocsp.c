@@ -45,7 +45,7 @@ static void ocsp_body(void)
 {
     char *pki = tu_mkdtemp("bench-ocsp");
     int port = tu_free_port();
-    ou_make_pki(pki, port);
+    ou_make_pki(pki, port, port);
     pid_t pid = ou_responder(pki, port, "rsp");
     char *t = tu_strf("ocsp=leaf ocsp-url=http://127.0.0.1:%d/ ocsp-timeout=%d", port, TIMEOUT);
     struct one plain = { open_ctx(pki, ""), ou_cert(pki, "good") };
