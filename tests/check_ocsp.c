@@ -359,11 +359,14 @@ static const struct { const char *opt, *says; } bad[] = {
     { "ocsp-nonce=maybe", "ocsp-nonce=maybe: expected yes or no" },
     { "ocsp-skew=-1", "ocsp-skew=-1: expected seconds from 0 to 86400" },
     { "ocsp-failure=crl", "ocsp-failure: crl falls back to the CRL check, but no CRL is loaded" },
+    { "ocsp-failure=crl crl-file=ca.crl ocsp=chain", "crl-check is leaf: set crl-check=chain" },
 };
 
 START_TEST(bad_values_refuse_the_policy)
 {
     const char *opt = bad[_i].opt;
+    if (strstr(opt, "crl-file="))
+        ou_crl(pki, "revoked");
     char *text = tu_strf("# ocsp\ntrust ca-file=%s/ca.pem ocsp=leaf %s\n", pki, opt);
     char *pol = tu_strf("%s/bad%d.policy", pki, _i), *out = NULL, *err = NULL;
     tu_write_file(pol, text);

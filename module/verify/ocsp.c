@@ -227,11 +227,14 @@ static void answer_for(struct cr_ocsp *c, X509 *cert, X509 *issuer, STACK_OF(X50
     memset(a, 0, sizeof *a);
     a->status = -1;
     char *url = c->o.url ? strdup(c->o.url) : aia_url(cert);
+    if (!url && c->o.url) {
+        snprintf(a->msg, sizeof a->msg, "out of memory before asking the OCSP responder");
+        return;
+    }
     if (!url) {
         char *dn = cr_diag_dn(X509_get_subject_name(cert));
-        snprintf(a->msg, sizeof a->msg, "%s (%s) names no OCSP responder (authorityInfoAccess) "
-                 "and the trust line sets no ocsp-url=", c->o.url ? "out of memory:" :
-                 "the certificate", dn ? dn : "?");
+        snprintf(a->msg, sizeof a->msg, "the certificate (%s) names no OCSP responder "
+                 "(authorityInfoAccess) and the trust line sets no ocsp-url=", dn ? dn : "?");
         free(dn);
         return;
     }

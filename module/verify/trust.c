@@ -254,6 +254,12 @@ static certrole_code build_ocsp(struct cr_trust *t, const struct cr_trust_opts *
              o->crl_check_set ? "crl-check=none turns it off" : "no CRL is loaded");
         return CERTROLE_E_POLICY_ERROR;
     }
+    if (o->ocsp.failure == CR_OCSP_FAIL_CRL && o->ocsp.mode == CR_OCSP_CHAIN &&
+        eff->crl_check != CR_CRL_CHAIN) {
+        errf(err, errlen, "ocsp-failure: crl with ocsp=chain falls back to the CRL check of "
+             "every certificate, but crl-check is leaf: set crl-check=chain");
+        return CERTROLE_E_POLICY_ERROR;
+    }
     return cr_ocsp_new(&o->ocsp, t->store, o->ca_dir, &t->ocsp, err, errlen);
 }
 
