@@ -29,18 +29,16 @@ static void fail(struct cr_ocsp_answer *a, const char *fmt, ...)
     a->status = -1;
 }
 
-/* OpenSSL's reasons on the error queue, oldest first, "; "-joined (the
- * system call's own error text included), then the queue is cleared. */
+/* OpenSSL's reasons on the error queue, oldest first, "; "-joined (a
+ * system call's errno text included), then the queue is cleared. */
 static void ossl_reasons(char *buf, size_t len)
 {
     size_t used = 0;
     unsigned long e;
     buf[0] = '\0';
     while ((e = ERR_get_error()) != 0) {
-        const char *r = ERR_reason_error_string(e);
+        const char *r = ERR_reason_error_string(e);   /* errno text for system errors */
         char tmp[64];
-        if (ERR_SYSTEM_ERROR(e))
-            r = strerror(ERR_GET_REASON(e));
         if (!r) {
             snprintf(tmp, sizeof tmp, "error %d", ERR_GET_REASON(e));
             r = tmp;
