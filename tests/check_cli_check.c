@@ -106,11 +106,19 @@ START_TEST(json_forbidden_on_resource)
     HAS(out, "invoice-admin");
     HAS(out, "\"authorized\":false");
     HAS(out, "\"user\":\"crm\"");
+    /* which rule, which roles, which path: from the library's answer */
+    HAS(out, "\"judged_path\":\"/admin/users\"");
+    HAS(out, "\"required_roles\":[\"invoice-admin\"]");
+    char *rule = tu_strf("\"rule\":\"%s:", policy);
+    HAS(out, rule);
+    free(rule);
     free(out);
     ck_assert_int_eq(check(&out, "--method GET --path /admin", "client-chain.pem"), 1);
     HAS(out, "decision: deny");
     HAS(out, "code: forbidden");
     HAS(out, "hint: ");
+    HAS(out, "judged path: /admin\n");
+    HAS(out, " requires invoice-admin\n");
     free(out);
 }
 END_TEST

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "web/webtest.h"
+#include "crl_util.h"
 #include <certrole.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,6 +268,49 @@ START_TEST(changed_realm_takes_effect_without_restart)
 }
 END_TEST
 
+/* Polls up to 10 s for path to answer want; returns the last answer. */
+static int wait_status(struct lt *l, const char *cert, const char *key, const char *path, int want)
+{
+    int st = 0;
+    for (int i = 0; i < 100 && (st = get(l, cert, key, NULL, path, NULL)) != want; i++)
+        wt_sleep_ms(100);
+    return st;
+}
+
+/* A CA publishes a new CRL (rename over the old one) under the running
+ * authorizer: the revocation applies with no restart, and a damaged CRL
+ * published after it never lifts it. */
+START_TEST(a_new_crl_applies_without_restart)
+{
+    struct lt l;
+    lt_start(&l);
+    char *crl = tu_strf("%s/int.crl", l.dir), *tmp = tu_strf("%s/int.crl.new", l.dir);
+    char *empty = cu_int_crl_pem(NULL), *revoking = cu_int_crl_pem("client.pem");
+    tu_write_file(crl, empty);
+    char *pol = tu_strf("trust ca-file=%s/ca-bundle.pem crl-file=%s crl-check=leaf\n"
+                        "realm required file path=users.realm\n"
+                        "require GET /InvoiceService/list invoice-readonly\n", l.dir, crl);
+    char *ppath = tu_strf("%s/acme.policy", l.dir);
+    tu_write_file(ppath, pol);
+    ck_assert_int_eq(wait_status(&l, "client-chain.pem", "client.key", "/InvoiceService/list", 200), 200);
+
+    tu_write_file(tmp, revoking);
+    ck_assert_int_eq(rename(tmp, crl), 0);
+    ck_assert_int_eq(wait_status(&l, "client-chain.pem", "client.key", "/InvoiceService/list", 403), 403);
+    assert_auth_log(&l, "revoked (status 403)");
+
+    tu_write_file(tmp, "-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n");
+    ck_assert_int_eq(rename(tmp, crl), 0);
+    for (int i = 0; i < 20; i++) {
+        ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 403);
+        wt_sleep_ms(100);
+    }
+    assert_auth_log(&l, "keeping the previous policy");
+    free(crl); free(tmp); free(empty); free(revoking); free(pol); free(ppath);
+    lt_stop(&l);
+}
+END_TEST
+
 START_TEST(require_rules_apply_to_the_method)
 {
     struct lt l;
@@ -411,6 +455,7 @@ static Suite *lighttpd_suite(void)
     tcase_add_test(tc, valid_dn_without_the_role_is_403);
     tcase_add_test(tc, spoofed_headers_do_not_reach_the_backend);
     tcase_add_test(tc, changed_realm_takes_effect_without_restart);
+    tcase_add_test(tc, a_new_crl_applies_without_restart);
     tcase_add_test(tc, require_rules_apply_to_the_method);
     tcase_add_test(tc, hostile_paths_are_refused_and_never_reach_the_backend);
     tcase_add_test(tc, accepted_paths_reach_the_backend_as_judged);

@@ -16,13 +16,13 @@
 #define CLIENT_DN NT_CLIENT_DN
 #define GUEST_DN NT_GUEST_DN
 
-/* Polls until the path answers want (a reload is asynchronous: the master
- * starts new workers, the old ones finish their connections). */
+/* Polls until the path answers want, up to 10 s (a loaded machine
+ * included): a reload or a refresh is asynchronous. */
 static int wait_status(struct ngx *n, const char *cert, const char *key,
                        const char *path, int want)
 {
     int st = 0;
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < 100; i++) {
         st = nt_get(n, cert, key, NULL, path, NULL);
         if (st == want)
             return st;
@@ -34,7 +34,7 @@ static int wait_status(struct ngx *n, const char *cert, const char *key,
 /* Polls the error log for needle. */
 static int wait_log(struct ngx *n, const char *needle)
 {
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < 100; i++) {
         char *err = nt_file(n, "error.log");
         int found = strstr(err, needle) != NULL;
         free(err);
@@ -57,6 +57,11 @@ START_TEST(nginx_s_reload_picks_up_a_changed_realm_and_policy)
     ck_assert_int_eq(nt_get(&n, "norole-chain.pem", "norole.key", NULL, "/InvoiceService/list", NULL), 403);
     ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
     ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/public/info", NULL), 200);
+    /* As root, nginx runs its worker as nobody, which cannot stat the files
+     * in this private directory: the default refresh says so once, and
+     * the reload below still applies the change. */
+    if (geteuid() == 0)
+        ck_assert_msg(wait_log(&n, "applies on reload only"), "no refresh warning in error.log");
 
     /* realm: the guest gets the role, CRMApplication loses it;
      * policy: a new rule closes /public/ to all but admins */
@@ -69,7 +74,7 @@ START_TEST(nginx_s_reload_picks_up_a_changed_realm_and_policy)
     tu_write_file(pol, nw);
 
     char *out = NULL;
-    int rc = nt_ctl(&n, "-s reload", &out);
+    int rc = nt_reload(&n, &out);
     ck_assert_msg(rc == 0, "nginx -s reload: %d %s", rc, out ? out : "");
     free(out);
     ck_assert_int_eq(wait_status(&n, "norole-chain.pem", "norole.key", "/InvoiceService/list", 200), 200);
@@ -113,7 +118,7 @@ START_TEST(a_broken_policy_fails_the_reload_and_the_old_one_stays)
     /* fixed again: the next reload works */
     tu_write_file(pol, good);
     out = NULL;
-    rc = nt_ctl(&n, "-s reload", &out);
+    rc = nt_reload(&n, &out);
     ck_assert_msg(rc == 0, "nginx -s reload: %s", out ? out : "");
     free(out);
     ck_assert_int_eq(nt_get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list", NULL), 200);
@@ -260,6 +265,9 @@ START_TEST(a_new_crl_applies_itself_without_nginx_s_reload)
     ck_assert_msg(strstr(acc, "403 code=revoked"), "%s", acc);
     free(acc);
     ck_assert_msg(wait_log(&n, "policy refreshed"), "no refresh line in error.log");
+    char *el = nt_file(&n, "error.log");
+    ck_assert_msg(!strstr(el, "applies on reload only"), "%s", el);
+    free(el);
 
     /* A broken CRL keeps the revocation in force. */
     tu_write_file(tmp, "-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n");

@@ -139,13 +139,13 @@ START_TEST(new_crl_applies_itself_and_a_broken_one_is_not_applied)
 
     /* The CA revokes it: a new CRL, published by rename(). No reload call. */
     replace_atomically(crl, revoking);
-    ck_assert_int_eq(poll_code(ctx, pem, len, CERTROLE_E_REVOKED, 3500), CERTROLE_E_REVOKED);
+    ck_assert_int_eq(poll_code(ctx, pem, len, CERTROLE_E_REVOKED, 10000), CERTROLE_E_REVOKED);
     ck_assert_int_eq(verify_pem(ctx, good, glen), CERTROLE_OK);
 
     /* A damaged CRL is not applied: the revocation stays in force, and one
      * line (not one per check or per request) says why. */
     replace_atomically(crl, "-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n");
-    for (int t = 0; t < 3500 && refused(&lb) == 0; t += 50) {
+    for (int t = 0; t < 10000 && refused(&lb) == 0; t += 50) {
         ck_assert_int_eq(verify_pem(ctx, pem, len), CERTROLE_E_REVOKED);
         sleep_ms(50);
     }
@@ -163,7 +163,7 @@ START_TEST(new_crl_applies_itself_and_a_broken_one_is_not_applied)
 
     /* A fixed CRL (lifting the revocation) applies itself again. */
     replace_atomically(crl, empty);
-    ck_assert_int_eq(poll_code(ctx, pem, len, CERTROLE_OK, 3500), CERTROLE_OK);
+    ck_assert_int_eq(poll_code(ctx, pem, len, CERTROLE_OK, 10000), CERTROLE_OK);
 
     certrole_close(ctx);
     pthread_mutex_destroy(&lb.mu);
@@ -264,7 +264,7 @@ static void half_written_realm(int cut_before_user)
     ck_assert_int_eq(close(fd), 0);
     const char *want = "crm:invoice-readonly,invoice-admin";
     s = roles_now(ctx, pem, len);
-    for (int t = 0; strcmp(s, want) != 0 && t < 3500; t += 50) {
+    for (int t = 0; strcmp(s, want) != 0 && t < 10000; t += 50) {
         ck_assert_msg(strcmp(s, "crm:invoice-readonly") == 0, "unexpected role set: %s", s);
         free(s);
         sleep_ms(50);
@@ -388,7 +388,7 @@ START_TEST(refresh_works_in_a_forked_child)
     if (pid == 0) {
         int ok = verify_pem(ctx, pem, len) == CERTROLE_OK;
         replace_atomically(crl, revoking);
-        ok = ok && poll_code(ctx, pem, len, CERTROLE_E_REVOKED, 3500) == CERTROLE_E_REVOKED;
+        ok = ok && poll_code(ctx, pem, len, CERTROLE_E_REVOKED, 10000) == CERTROLE_E_REVOKED;
         certrole_close(ctx);
         _exit(ok ? 0 : 1);
     }
@@ -416,8 +416,15 @@ static Suite *refresh_suite(void)
     tcase_add_test(tc, half_written_realm_cut_before_user_is_never_applied);
     tcase_add_test(tc, seen_identity_is_the_one_loaded);
     tcase_add_test(tc, refresh_option_is_checked);
-    tcase_add_test(tc, refresh_works_in_a_forked_child);
     suite_add_tcase(s, tc);
+    /* Its own case: ThreadSanitizer cannot follow a thread started after a
+     * multi-threaded fork, so make check-tsan leaves cases tagged "fork" out. */
+    TCase *fk = tcase_create("fork");
+    tcase_set_tags(fk, "fork");
+    tcase_add_checked_fixture(fk, setup, teardown);
+    tcase_set_timeout(fk, 60);
+    tcase_add_test(fk, refresh_works_in_a_forked_child);
+    suite_add_tcase(s, fk);
     return s;
 }
 

@@ -15,7 +15,7 @@
 set -euo pipefail
 build=${1:-.}
 passed=0 failed=0 skipped=0 suites=0
-skips=()
+skips=() fails=()
 shopt -s nullglob
 
 # allowed NAME: does CERTROLE_ALLOW_SKIP accept a skip of NAME?
@@ -56,6 +56,7 @@ for log in "$build"/tests/*.log "$build"/tests/conformance/*.log "$build"/tests/
             line="$line  [exit status: $result]"
         fi
         printf '%-40s %s\n' "$name" "$line"
+        [ $((f + e)) -eq 0 ] && [ "$result" = PASS ] || fails+=("$log")
         # Tests the suite left out, each saying why on a "SKIP:" line.
         while IFS= read -r reason; do
             skipped=$((skipped + 1))
@@ -69,8 +70,23 @@ for log in "$build"/tests/*.log "$build"/tests/conformance/*.log "$build"/tests/
     else
         failed=$((failed + 1))
         printf '%-40s %s (no Check summary: crashed or did not start)\n' "$name" "$result"
+        fails+=("$log")
     fi
 done
+
+# Why each failed suite failed, here at the end where a CI log's tail
+# shows it: Check's failure lines (file:line:F|E:case:test:...), or the
+# log's last lines when the suite died without any.
+if [ ${#fails[@]} -gt 0 ]; then
+    echo
+    echo "failures:"
+    for log in "${fails[@]}"; do
+        echo "  ${log#"$build"/}:"
+        why=$(grep -E '^[^ :]+:[0-9]+:[EF]:' "$log" | head -n 8 | cut -c1-400) || true
+        [ -n "$why" ] || why=$(tail -n 8 "$log" | cut -c1-400)
+        sed 's/^/    /' <<<"$why"
+    done
+fi
 
 refused=0
 if [ ${#skips[@]} -gt 0 ]; then

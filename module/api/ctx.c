@@ -42,8 +42,8 @@ struct cr_config *cr_ctx_acquire(certrole_ctx *ctx)
 }
 
 /* Drops the ctx's reference on a configuration it no longer serves. Its
- * cache is retired first: stored results hold references on their
- * configuration, so a cache left full would keep it alive forever. */
+ * cache is retired first, so verifications still running on it store
+ * nothing more and its memory goes as soon as the last of them is done. */
 static void retire(struct cr_config *c)
 {
     if (!c)
@@ -278,8 +278,10 @@ void certrole_set_log(certrole_ctx *ctx, certrole_log_fn fn, void *userdata)
     ctx->log.fn = fn;
     ctx->log.userdata = userdata;
     /* Realms of the current configuration log through its copy. */
-    if (ctx->cfg)
+    if (ctx->cfg) {
         ctx->cfg->log = ctx->log;
+        ctx->cfg->decision->log = ctx->log;
+    }
     unlock_all(ctx);
     pthread_mutex_unlock(&ctx->reload_lock);
 }

@@ -34,6 +34,7 @@ struct certrole_ctx {
     int refresh_stop;
     int refresh_ready;           /* refresh_mu and refresh_cv initialised */
     char *refresh_err;           /* the failure last logged (reload_lock) */
+    int refresh_unseen_said;     /* an unstat-able file was logged (thread) */
 };
 
 /* Returns the current configuration with a reference the caller drops

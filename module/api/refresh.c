@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "ctx.h"
 
@@ -81,11 +82,27 @@ static void failed(certrole_ctx *ctx, const char *why)
     ctx->refresh_err = strdup(why);
 }
 
+/* Says once per thread that a watched file cannot be checked from this
+ * process (a worker running as a user that may not stat it). */
+static void unseen_once(certrole_ctx *ctx, const struct cr_config *c)
+{
+    const char *path;
+    struct stat st;
+    if (ctx->refresh_unseen_said || !(path = cr_config_unseen(c)) || stat(path, &st) == 0)
+        return;
+    ctx->refresh_unseen_said = 1;
+    cr_log_write(&ctx->log, CERTROLE_LOG_WARNING,
+                 "refresh: cannot check %s from this process (%s): a change to it applies "
+                 "on reload only", path, strerror(errno));
+}
+
 /* One check. Returns the seconds until the next. */
 static long tick(certrole_ctx *ctx)
 {
     struct cr_config *c = cr_ctx_acquire(ctx);
     long every = c->refresh;
+    if (every > 0)
+        unseen_once(ctx, c);
     int changed = every > 0 && cr_config_changed(c);
     int settled = changed && cr_config_settled(c, time(NULL), CR_REFRESH_QUIET);
     cr_config_unref(c);
@@ -154,6 +171,7 @@ void cr_refresh_start(certrole_ctx *ctx)
         return;
     }
     ctx->refresh_stop = 0;
+    ctx->refresh_unseen_said = 0;
     /* The thread takes no signals: they stay with the server's threads. */
     sigset_t all, old;
     sigfillset(&all);

@@ -8,17 +8,14 @@
 #include <string.h>
 #include <time.h>
 
-certrole_result *cr_result_new(struct cr_config *cfg)
+certrole_result *cr_result_new(struct cr_decision *dec)
 {
     certrole_result *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->code = CERTROLE_E_INTERNAL;
     atomic_init(&r->refs, 0);    /* not shared */
-    if (cfg) {
-        cr_config_ref(cfg);
-        r->cfg = cfg;
-    }
+    r->dec = cr_decision_ref(dec);
     return r;
 }
 
@@ -97,7 +94,7 @@ certrole_result *cr_result_dup(const certrole_result *r)
 {
     if (!r)
         return NULL;
-    certrole_result *d = cr_result_new(r->cfg);
+    certrole_result *d = cr_result_new(r->dec);
     if (!d)
         return NULL;
     int fail = 0;
@@ -128,7 +125,7 @@ certrole_result *cr_result_dup(const certrole_result *r)
     return d;
 }
 
-/* Frees r's contents and r; its cfg reference is the caller's business. */
+/* Frees r's contents and r; its decision reference is the caller's business. */
 static void destroy(certrole_result *r)
 {
     free(r->message);
@@ -145,7 +142,7 @@ static void destroy(certrole_result *r)
 
 certrole_result *cr_result_share(const certrole_result *r)
 {
-    certrole_result *s = cr_result_dup(r);   /* with its own cfg reference */
+    certrole_result *s = cr_result_dup(r);   /* with its own decision reference */
     if (!s)
         return NULL;
     s->cached = 1;
@@ -164,9 +161,9 @@ void cr_result_release(certrole_result *s)
 {
     /* acq_rel: the last holder sees every other holder's reads done */
     if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) {
-        struct cr_config *cfg = s->cfg;
+        struct cr_decision *dec = s->dec;
         destroy(s);
-        cr_config_unref(cfg);
+        cr_decision_unref(dec);
     }
 }
 
@@ -188,7 +185,7 @@ certrole_result *cr_result_view(certrole_result *s)
     v->roles = s->roles;
     v->n_roles = s->n_roles;
     v->cached = s->cached;
-    v->cfg = s->cfg;
+    v->dec = s->dec;
     atomic_init(&v->refs, 0);
     v->base = s;
     return v;
@@ -222,12 +219,12 @@ void certrole_result_free(certrole_result *r)
         return;
     }
     if (r->shared) {
-        cr_result_release(r);    /* the last one gives back the cfg */
+        cr_result_release(r);    /* the last one gives back the decision */
         return;
     }
-    struct cr_config *cfg = r->cfg;
+    struct cr_decision *dec = r->dec;
     destroy(r);
-    cr_config_unref(cfg);
+    cr_decision_unref(dec);
 }
 
 /* ----- accessors: NULL-safe, never crash on a NULL result ---------------- */
@@ -381,48 +378,66 @@ char *certrole_result_json(const certrole_result *r)
     cr_json_string(&b, certrole_result_message(r));
     cr_json_key(&b, &first, "hint");
     cr_json_string(&b, certrole_result_hint(r));
-    cr_json_key(&b, &first, "subject");
-    cr_json_string(&b, certrole_result_subject(r));
-    cr_json_key(&b, &first, "issuer");
-    cr_json_string(&b, certrole_result_issuer(r));
-    cr_json_key(&b, &first, "serial");
-    cr_json_string(&b, certrole_result_serial(r));
-    cr_json_key(&b, &first, "fingerprint_sha256");
-    cr_json_string(&b, certrole_result_fingerprint(r));
-    cr_json_key(&b, &first, "san");
-    cr_sb_appendc(&b, '[');
+    cr_result_json_fields(&b, &first, r);
+    cr_sb_appendc(&b, '}');
+    return cr_sb_take(&b);
+}
+
+void cr_result_json_fields(cr_strbuf *b, int *first, const certrole_result *r)
+{
+    cr_json_key(b, first, "subject");
+    cr_json_string(b, certrole_result_subject(r));
+    cr_json_key(b, first, "issuer");
+    cr_json_string(b, certrole_result_issuer(r));
+    cr_json_key(b, first, "serial");
+    cr_json_string(b, certrole_result_serial(r));
+    cr_json_key(b, first, "fingerprint_sha256");
+    cr_json_string(b, certrole_result_fingerprint(r));
+    cr_json_key(b, first, "san");
+    cr_sb_appendc(b, '[');
     for (size_t i = 0; i < certrole_result_san_count(r); i++) {
         certrole_san_type t = 0;
         const char *v = certrole_result_san(r, i, &t);
         if (i)
-            cr_sb_appendc(&b, ',');
-        cr_sb_append(&b, "{\"type\":");
-        cr_json_string(&b, san_type_name(t));
-        cr_sb_append(&b, ",\"value\":");
-        cr_json_string(&b, v);
-        cr_sb_appendc(&b, '}');
+            cr_sb_appendc(b, ',');
+        cr_sb_append(b, "{\"type\":");
+        cr_json_string(b, san_type_name(t));
+        cr_sb_append(b, ",\"value\":");
+        cr_json_string(b, v);
+        cr_sb_appendc(b, '}');
     }
-    cr_sb_appendc(&b, ']');
-    cr_json_key(&b, &first, "not_before");
-    json_time(&b, certrole_result_not_before(r));
-    cr_json_key(&b, &first, "not_after");
-    json_time(&b, certrole_result_not_after(r));
-    cr_json_key(&b, &first, "depth");
-    cr_sb_printf(&b, "%d", r->depth);
-    cr_json_key(&b, &first, "user");
-    cr_json_string(&b, r->user);
-    cr_json_key(&b, &first, "roles");
-    cr_sb_appendc(&b, '[');
+    cr_sb_appendc(b, ']');
+    cr_json_key(b, first, "not_before");
+    json_time(b, certrole_result_not_before(r));
+    cr_json_key(b, first, "not_after");
+    json_time(b, certrole_result_not_after(r));
+    cr_json_key(b, first, "depth");
+    cr_sb_printf(b, "%d", r->depth);
+    cr_json_key(b, first, "user");
+    cr_json_string(b, r->user);
+    cr_json_key(b, first, "roles");
+    cr_sb_appendc(b, '[');
     for (size_t i = 0; i < r->n_roles; i++) {
         if (i)
-            cr_sb_appendc(&b, ',');
-        cr_json_string(&b, r->roles[i]);
+            cr_sb_appendc(b, ',');
+        cr_json_string(b, r->roles[i]);
     }
-    cr_sb_appendc(&b, ']');
-    cr_json_key(&b, &first, "realm");
-    cr_json_string(&b, r->realm);
-    cr_json_key(&b, &first, "cached");
-    cr_sb_append(&b, r->cached ? "true" : "false");
-    cr_sb_appendc(&b, '}');
-    return cr_sb_take(&b);
+    cr_sb_appendc(b, ']');
+    cr_json_key(b, first, "realm");
+    cr_json_string(b, r->realm);
+    cr_json_key(b, first, "cached");
+    cr_sb_append(b, r->cached ? "true" : "false");
+}
+
+void cr_result_audit(const struct cr_log *l, const certrole_result *r, certrole_code code,
+                     const char *method, const char *path, const char *why)
+{
+    if (!r || (r->dec && !r->dec->audit))
+        return;
+    struct cr_audit a = {
+        .code = code, .subject = r->id.subject, .user = r->user, .realm = r->realm,
+        .fingerprint = r->id.fingerprint, .peer = r->peer, .method = method, .path = path,
+        .message = why ? why : r->message,
+    };
+    cr_log_audit(l, &a);
 }

@@ -13,7 +13,9 @@
 #include <openssl/x509.h>
 #include "certrole.h"
 #include "cli.h"
+#include "errors.h"
 #include "json.h"
+#include "result.h"
 #include "policy.h"
 #include "strbuf.h"
 
@@ -24,7 +26,6 @@ int cr_cli_policy_check(int argc, char **argv);
 #define EXIT_ALLOW 0
 #define EXIT_DENY 1
 #define EXIT_USAGE 2
-#define CHECK_MAX_INPUT (16L * 1024 * 1024)
 
 /* Warnings and errors to stderr; audit lines are what we print anyway. */
 static void to_stderr(void *ud, certrole_log_level level, const char *line)
@@ -32,79 +33,6 @@ static void to_stderr(void *ud, certrole_log_level level, const char *line)
     (void)ud;
     if (level <= CERTROLE_LOG_WARNING)
         fprintf(stderr, "certrole: %s\n", line);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 8192, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        if (n == cap) {
-            char *nb = cap < (size_t)CHECK_MAX_INPUT ? realloc(buf, cap * 2 + 1) : NULL;
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                errno = EFBIG;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    if (buf && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    if (f != stdin)
-        fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
-/* Leaf from PEM or DER bytes. */
-static X509 *load_leaf(const char *data, size_t len)
-{
-    BIO *b = BIO_new_mem_buf(data, (int)len);
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    if (!x) {
-        const unsigned char *p = (const unsigned char *)data;
-        x = d2i_X509(NULL, &p, (long)len);
-    }
-    ERR_clear_error();
-    return x;
-}
-
-/* Every certificate of a PEM file (the peer's intermediates). */
-static STACK_OF(X509) *load_chain(const char *data, size_t len)
-{
-    STACK_OF(X509) *sk = sk_X509_new_null();
-    BIO *b = BIO_new_mem_buf(data, (int)len);
-    X509 *x;
-    while (sk && b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-        if (!sk_X509_push(sk, x)) {
-            X509_free(x);
-            break;
-        }
-    BIO_free(b);
-    ERR_clear_error();
-    if (sk && sk_X509_num(sk) == 0) {
-        const unsigned char *p = (const unsigned char *)data;
-        x = d2i_X509(NULL, &p, (long)len);
-        if (x && !sk_X509_push(sk, x))
-            X509_free(x);
-    }
-    return sk;
 }
 
 static void check_usage(FILE *to)
@@ -117,100 +45,84 @@ static void check_usage(FILE *to)
             "  rules. Exit status: 0 allow, 1 deny, 2 usage or policy error.\n");
 }
 
-/* Copies a JSON string value starting at *p (at the opening quote) past
- * its end; returns 0, or -1 if *p is not a string. */
-static int skip_json_string(const char **p)
+/* The hint for a decision the resource rules changed: true for the case
+ * (a rule that names roles the peer lacks), else the code's own. */
+static const char *rule_hint(certrole_code final, const certrole_authz *a)
 {
-    const char *s = *p;
-    if (*s != '"')
-        return -1;
-    for (s++; *s; s++) {
-        if (*s == '\\' && s[1])
-            s++;
-        else if (*s == '"') {
-            *p = s + 1;
-            return 0;
-        }
-    }
-    return -1;
+    if (final == CERTROLE_E_FORBIDDEN && a && certrole_authz_rule(a) &&
+        certrole_authz_role_count(a) > 0)
+        return "use a certificate mapped to one of the roles the rule names, "
+               "or grant one of them in the realm";
+    return cr_default_hint(final);
 }
 
-/* The result's JSON, with the decision overridden by the resource rule
- * when that denied an otherwise accepted peer, and the resource added. */
+/* The decision, then what the rules judged, then the result's identity
+ * and realm outcome: one JSON object, built, not patched. authz NULL:
+ * no --method/--path. */
 static char *check_json(const certrole_result *res, const char *method, const char *path,
-                        certrole_code authz, const char *why)
+                        certrole_code final, const certrole_authz *authz)
 {
-    char *base = certrole_result_json(res);
-    if (!base || !method)
-        return base;
+    if (!authz)
+        return certrole_result_json(res);
+    int changed = final != certrole_result_code(res), first = 1;
     cr_strbuf b = CR_STRBUF_INIT;
-    const char *rest = base;
-    int first = 1;
     cr_sb_appendc(&b, '{');
-    if (authz != certrole_result_code(res)) {
-        /* Leading keys are ok, decision, code, message, hint (result.c). */
-        static const char *const lead[] = { "\"ok\":", "\"decision\":", "\"code\":",
-                                            "\"message\":", "\"hint\":" };
-        const char *p = base + 1;
-        int ok = 1;
-        for (size_t i = 0; i < 5 && ok; i++) {
-            size_t kl = strlen(lead[i]);
-            if (strncmp(p, lead[i], kl) != 0) {
-                ok = 0;
-                break;
-            }
-            p += kl;
-            if (i == 0)
-                p += strncmp(p, "true", 4) == 0 ? 4 : strncmp(p, "false", 5) == 0 ? 5 : 0;
-            else if (skip_json_string(&p) < 0)
-                ok = 0;
-            if (ok && *p == ',')
-                p++;
-        }
-        if (ok) {
-            cr_json_key(&b, &first, "ok");
-            cr_sb_append(&b, "false");
-            cr_json_key(&b, &first, "decision");
-            cr_json_string(&b, "deny");
-            cr_json_key(&b, &first, "code");
-            cr_json_string(&b, certrole_code_name(authz));
-            cr_json_key(&b, &first, "message");
-            cr_json_string(&b, why ? why : certrole_strerror(authz));
-            cr_json_key(&b, &first, "hint");
-            cr_json_string(&b, "use a certificate mapped to one of the roles the rule names, "
-                               "or grant the role in the realm");
-            rest = p - 1;   /* at the ',' (or '}') before the remaining keys */
-            if (*rest != ',')
-                rest = p;
-        }
-    }
+    cr_json_key(&b, &first, "ok");
+    cr_sb_append(&b, final == CERTROLE_OK ? "true" : "false");
+    cr_json_key(&b, &first, "decision");
+    cr_json_string(&b, final == CERTROLE_OK ? "allow" : "deny");
+    cr_json_key(&b, &first, "code");
+    cr_json_string(&b, certrole_code_name(final));
+    cr_json_key(&b, &first, "message");
+    cr_json_string(&b, changed ? certrole_authz_reason(authz) : certrole_result_message(res));
+    cr_json_key(&b, &first, "hint");
+    cr_json_string(&b, changed ? rule_hint(final, authz) : certrole_result_hint(res));
     cr_json_key(&b, &first, "resource");
     char *resource = NULL;
     if (asprintf(&resource, "%s %s", method, path) < 0)
         resource = NULL;
-    cr_json_string(&b, resource);
+    cr_json_string(&b, resource);   /* null when out of memory */
     free(resource);
     cr_json_key(&b, &first, "authorized");
-    cr_sb_append(&b, authz == CERTROLE_OK ? "true" : "false");
-    /* The remaining keys of the result, without its opening brace. */
-    if (rest == base)
-        rest = base + 1;
-    if (*rest != ',' && *rest != '}')
-        cr_sb_appendc(&b, ',');
-    cr_sb_append(&b, rest);
-    free(base);
+    cr_sb_append(&b, final == CERTROLE_OK ? "true" : "false");
+    cr_json_key(&b, &first, "judged_path");
+    cr_json_string(&b, certrole_authz_path(authz));
+    cr_json_key(&b, &first, "rule");
+    cr_json_string(&b, certrole_authz_rule(authz));
+    cr_json_key(&b, &first, "required_roles");
+    cr_sb_appendc(&b, '[');
+    for (size_t i = 0; i < certrole_authz_role_count(authz); i++) {
+        if (i)
+            cr_sb_appendc(&b, ',');
+        cr_json_string(&b, certrole_authz_role(authz, i));
+    }
+    cr_sb_appendc(&b, ']');
+    cr_json_key(&b, &first, "reason");
+    cr_json_string(&b, certrole_authz_reason(authz));
+    cr_result_json_fields(&b, &first, res);
+    cr_sb_appendc(&b, '}');
     return cr_sb_take(&b);
 }
 
+static void print_rule(const certrole_authz *a)
+{
+    printf("judged path: %s\n", certrole_authz_path(a));
+    if (certrole_authz_rule(a)) {
+        printf("rule: %s", certrole_authz_rule(a));
+        for (size_t i = 0; i < certrole_authz_role_count(a); i++)
+            printf("%s%s", i ? "," : " requires ", certrole_authz_role(a, i));
+        printf("\n");
+    }
+}
+
 static void print_text(const certrole_result *res, const char *method, const char *path,
-                       certrole_code final, const char *why)
+                       certrole_code final, const certrole_authz *authz)
 {
     printf("decision: %s\n", final == CERTROLE_OK ? "allow" : "deny");
     printf("code: %s\n", certrole_code_name(final));
-    if (final != certrole_result_code(res) && why) {
-        printf("message: %s\n", why);
-        printf("hint: use a certificate mapped to one of the roles the rule names, "
-               "or grant the role in the realm\n");
+    if (authz && final != certrole_result_code(res)) {
+        printf("message: %s\n", certrole_authz_reason(authz));
+        printf("hint: %s\n", rule_hint(final, authz));
     } else {
         printf("message: %s\n", certrole_result_message(res));
         if (*certrole_result_hint(res))
@@ -232,30 +144,8 @@ static void print_text(const certrole_result *res, const char *method, const cha
         printf("realm: %s\n", certrole_result_realm(res));
     if (method)
         printf("resource: %s %s\n", method, path);
-}
-
-/* Captures the denial reason certrole_authorize writes to the audit line. */
-struct authz_capture { char *why; };
-
-static void capture(void *ud, certrole_log_level level, const char *line)
-{
-    struct authz_capture *c = ud;
-    if (level != CERTROLE_LOG_NOTICE) {
-        to_stderr(NULL, level, line);
-        return;
-    }
-    const char *m = strstr(line, " message=\"");
-    if (!m)
-        return;
-    m += 10;
-    cr_strbuf b = CR_STRBUF_INIT;
-    for (; *m && *m != '"'; m++) {
-        if (*m == '\\' && m[1])
-            m++;
-        cr_sb_appendc(&b, *m);
-    }
-    free(c->why);
-    c->why = cr_sb_take(&b);
+    if (authz)
+        print_rule(authz);
 }
 
 struct copts {
@@ -316,37 +206,44 @@ static int parse_check_args(int argc, char **argv, struct copts *o)
     return 0;
 }
 
+/* The leaf and the peer's other certificates when --chain names them
+ * apart; NULL leaf when the certificate file is not a PEM or DER
+ * certificate (a PKCS#7 or PKCS#12 bundle carries its own chain). */
+static certrole_code verify_split(certrole_ctx *ctx, const char *data, size_t len,
+                                  const char *cdata, size_t clen, const struct copts *o,
+                                  certrole_result **res)
+{
+    STACK_OF(X509) *leafs = cr_cli_load_certs(data, len);
+    STACK_OF(X509) *sk = cr_cli_load_certs(cdata, clen);
+    certrole_code rc;
+    if (leafs)
+        rc = certrole_verify_x509(ctx, sk_X509_value(leafs, 0), sk, res);
+    else
+        rc = certrole_verify_data(ctx, data, len, CERTROLE_FORMAT_AUTO, o->password, res);
+    sk_X509_pop_free(leafs, X509_free);
+    sk_X509_pop_free(sk, X509_free);
+    return rc;
+}
+
 /* Reads the inputs and verifies them; NULL after reporting an error. */
 static certrole_result *check_verify(certrole_ctx *ctx, const struct copts *o)
 {
     size_t len = 0, clen = 0;
-    char *data = slurp(o->certfile, &len);
+    char *data = cr_cli_read_file(o->certfile, &len), *cdata = NULL;
     if (!data) {
         cr_cli_fail(o->json, "check", CERTROLE_E_IO, "%s: %s", o->certfile, strerror(errno));
         return NULL;
     }
-    certrole_result *res = NULL;
-    certrole_code rc;
-    if (o->chain) {
-        char *cdata = slurp(o->chain, &clen);
-        if (!cdata) {
-            cr_cli_fail(o->json, "check", CERTROLE_E_IO, "%s: %s", o->chain, strerror(errno));
-            free(data);
-            return NULL;
-        }
-        X509 *leaf = load_leaf(data, len);
-        STACK_OF(X509) *sk = load_chain(cdata, clen);
-        if (leaf)
-            rc = certrole_verify_x509(ctx, leaf, sk, &res);
-        else
-            rc = certrole_verify_data(ctx, data, len, CERTROLE_FORMAT_AUTO, o->password, &res);
-        X509_free(leaf);
-        sk_X509_pop_free(sk, X509_free);
-        free(cdata);
-    } else {
-        rc = certrole_verify_data(ctx, data, len, CERTROLE_FORMAT_AUTO, o->password, &res);
+    if (o->chain && !(cdata = cr_cli_read_file(o->chain, &clen))) {
+        cr_cli_fail(o->json, "check", CERTROLE_E_IO, "%s: %s", o->chain, strerror(errno));
+        free(data);
+        return NULL;
     }
+    certrole_result *res = NULL;
+    certrole_code rc = cdata ? verify_split(ctx, data, len, cdata, clen, o, &res)
+        : certrole_verify_data(ctx, data, len, CERTROLE_FORMAT_AUTO, o->password, &res);
     free(data);
+    free(cdata);
     if (!res)
         cr_cli_fail(o->json, "check", rc, "%s", certrole_strerror(rc));
     return res;
@@ -369,27 +266,32 @@ int cr_cli_check(int argc, char **argv)
         certrole_free(err);
         return EXIT_USAGE;
     }
-    struct authz_capture cap = { NULL };
-    certrole_set_log(ctx, capture, &cap);
+    certrole_set_log(ctx, to_stderr, NULL);
     certrole_result *res = check_verify(ctx, &o);
     if (!res) {
         certrole_close(ctx);
         return EXIT_USAGE;
     }
     certrole_code final = certrole_result_code(res);
+    certrole_authz *authz = NULL;
     if (o.method) {
-        free(cap.why);
-        cap.why = NULL;
-        final = certrole_authorize(ctx, res, o.method, o.path);
+        final = certrole_authorize_target(ctx, res, o.method, o.path, CERTROLE_TARGET_RAW,
+                                          &authz);
+        if (!authz) {
+            cr_cli_fail(o.json, "check", final, "%s", certrole_strerror(final));
+            certrole_result_free(res);
+            certrole_close(ctx);
+            return EXIT_DENY;
+        }
     }
     if (o.json) {
-        char *j = check_json(res, o.method, o.path, final, cap.why);
+        char *j = check_json(res, o.method, o.path, final, authz);
         printf("%s\n", j ? j : "{\"ok\":false,\"code\":\"no_memory\"}");
         free(j);
     } else {
-        print_text(res, o.method, o.path, final, cap.why);
+        print_text(res, o.method, o.path, final, authz);
     }
-    free(cap.why);
+    certrole_authz_free(authz);
     certrole_result_free(res);
     certrole_close(ctx);
     return final == CERTROLE_OK ? EXIT_ALLOW : EXIT_DENY;

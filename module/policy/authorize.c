@@ -293,8 +293,8 @@ static int precheck(const certrole_result *res, struct certrole_authz *a)
                       certrole_code_name(res->code), res->message ? res->message : "");
         return rc < 0 ? CERTROLE_E_NO_MEMORY : (int)res->code;
     }
-    if (!res->cfg) {
-        /* A result without its configuration cannot be checked: refuse. */
+    if (!res->dec) {
+        /* A result without its configuration's rules cannot be checked: refuse. */
         rc = asprintf(&a->reason, "no configuration");
         return rc < 0 ? CERTROLE_E_NO_MEMORY : CERTROLE_E_FORBIDDEN;
     }
@@ -331,16 +331,16 @@ certrole_code certrole_authorize_target(certrole_ctx *ctx, const certrole_result
         return CERTROLE_E_NO_MEMORY;
     int pre = precheck(res, a);
     certrole_code c = pre >= 0 ? (certrole_code)pre
-        : cr_rules_judge(res->cfg->rules, method, target, form == CERTROLE_TARGET_DECODED,
+        : cr_rules_judge(res->dec->rules, method, target, form == CERTROLE_TARGET_DECODED,
                          (const char *const *)res->roles, res->n_roles, a);
     if (c == CERTROLE_E_NO_MEMORY || (!a->path && !(a->path = strdup("")))) {
         certrole_authz_free(a);
         return CERTROLE_E_NO_MEMORY;
     }
-    const struct cr_log *log = ctx ? &ctx->log : res->cfg ? &res->cfg->log : NULL;
+    const struct cr_log *log = ctx ? &ctx->log : res->dec ? &res->dec->log : NULL;
     /* The audit line keeps the target as received; the reason names the
      * path that was judged. A denied peer's line carries its message. */
-    cr_log_audit(log, res, c, method, target, res->code != CERTROLE_OK ? NULL : a->reason);
+    cr_result_audit(log, res, c, method, target, res->code != CERTROLE_OK ? NULL : a->reason);
     if (authz)
         *authz = a;
     else

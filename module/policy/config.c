@@ -30,11 +30,20 @@ struct cr_watch {
     int failed;
 };
 
+/* exists: 1, 0 (gone), or -1 when this process cannot tell (a worker
+ * that runs as another user than the one that loaded the file: EACCES). */
 static void watch_fill(struct cr_watch_entry *w, const struct stat *seen)
 {
     struct stat st;
-    w->exists = seen ? (st = *seen, 1) : stat(w->path, &st) == 0;
-    if (w->exists) {
+    if (seen) {
+        st = *seen;
+        w->exists = 1;
+    } else if (stat(w->path, &st) == 0) {
+        w->exists = 1;
+    } else {
+        w->exists = errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+    }
+    if (w->exists == 1) {
         w->dev = st.st_dev;
         w->ino = st.st_ino;
         w->size = st.st_size;
@@ -101,6 +110,8 @@ int cr_config_changed(const struct cr_config *c)
         struct cr_watch_entry now = c->watch->e[i];
         watch_stat(&now);
         const struct cr_watch_entry *was = &c->watch->e[i];
+        if (now.exists < 0)
+            continue;   /* cannot tell here: a reload applies it */
         if (now.exists != was->exists)
             return 1;
         if (now.exists && (now.dev != was->dev || now.ino != was->ino ||
@@ -109,6 +120,19 @@ int cr_config_changed(const struct cr_config *c)
             return 1;
     }
     return 0;
+}
+
+const char *cr_config_unseen(const struct cr_config *c)
+{
+    if (!c || !c->watch)
+        return NULL;
+    for (size_t i = 0; i < c->watch->n; i++) {
+        struct cr_watch_entry now = c->watch->e[i];
+        watch_stat(&now);
+        if (now.exists < 0)
+            return c->watch->e[i].path;
+    }
+    return NULL;
 }
 
 int cr_config_settled(const struct cr_config *c, time_t now, long quiet)
@@ -130,7 +154,7 @@ static void config_free(struct cr_config *c)
 {
     cr_cache_free(c->cache);
     cr_stack_free(c->stack);
-    cr_rules_free(c->rules);
+    cr_decision_unref(c->decision);
     cr_trust_free(c->trust);
     watch_free(c->watch);
     free(c);
@@ -274,7 +298,7 @@ static certrole_code build_rule(struct cr_config *c, const struct cr_directive *
         roles[i - 2] = d->args[i].text;
     char where[PATH_MAX + 32];
     snprintf(where, sizeof where, "%s:%d", d->file, d->line);
-    int rc = cr_rules_add(c->rules, d->args[0].text, d->args[1].text, roles, d->nargs - 2,
+    int rc = cr_rules_add(c->decision->rules, d->args[0].text, d->args[1].text, roles, d->nargs - 2,
                           where, e, sizeof e);
     free(roles);
     if (rc < 0)
@@ -336,9 +360,9 @@ static certrole_code build_option(struct cr_config *c, const struct cr_directive
             continue;
         if (strcmp(a->key, "audit") == 0) {
             if (strcmp(a->value, "yes") == 0)
-                c->audit = 1;
+                c->decision->audit = 1;
             else if (strcmp(a->value, "no") == 0)
-                c->audit = 0;
+                c->decision->audit = 0;
             else
                 return at(err, CERTROLE_E_POLICY_ERROR, d->file, a->line, a->vcol,
                           "option audit: expected yes or no, got ", a->value);
@@ -378,13 +402,12 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
     c->deny_ttl = CR_DEFAULT_DENY_TTL;
     c->cache_size = CR_DEFAULT_CACHE_SIZE;
     c->refresh = CR_DEFAULT_REFRESH;
-    c->audit = 1;
     if (log)
         c->log = *log;
     c->watch = calloc(1, sizeof *c->watch);
     c->stack = cr_stack_new();
-    c->rules = cr_rules_new();
-    if (!c->watch || !c->stack || !c->rules) {
+    c->decision = cr_decision_new(log);
+    if (!c->watch || !c->stack || !c->decision) {
         rc = CERTROLE_E_NO_MEMORY;
         goto fail;
     }
@@ -396,7 +419,7 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
     for (size_t i = 0; i < p->ndirs && rc == CERTROLE_OK; i++)
         if (p->dirs[i].kind == CR_DIR_OPTION)
             rc = build_option(c, &p->dirs[i], &pm, err);
-    cr_rules_set_mode(c->rules, &pm);
+    cr_rules_set_mode(c->decision->rules, &pm);
     for (size_t i = 0; i < p->ndirs && rc == CERTROLE_OK; i++) {
         const struct cr_directive *d = &p->dirs[i];
         switch (d->kind) {

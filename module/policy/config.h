@@ -8,8 +8,8 @@
 #include "trust.h"
 #include "stack.h"
 #include "log.h"
+#include "decision.h"
 
-struct cr_rules;   /* authorize.h */
 struct cr_cache;   /* cache.h */
 struct cr_watch;   /* files whose change triggers reload_if_changed */
 struct cr_policy;  /* policy.h */
@@ -18,13 +18,12 @@ struct cr_config {
     atomic_long refs;
     struct cr_trust *trust;
     struct cr_stack *stack;
-    struct cr_rules *rules;
+    struct cr_decision *decision; /* rules, audit flag: what results keep */
     struct cr_cache *cache;      /* NULL when caching is off */
     struct cr_watch *watch;
     long cache_ttl;              /* seconds an allow may be served from cache */
     long deny_ttl;               /* seconds a deny may be (short; 0 = never) */
     size_t cache_size;           /* max entries */
-    int audit;                   /* option audit=yes|no (default yes) */
     long refresh;                /* seconds between checks for changed files; 0 = off */
     /* The context's sink when this configuration was built; realms log
      * through it, so it lives as long as they do (even past close). */
@@ -35,7 +34,7 @@ struct cr_config {
 #define CR_DEFAULT_CACHE_TTL 300
 #define CR_DEFAULT_DENY_TTL 0
 #define CR_DEFAULT_CACHE_SIZE 10000
-#define CR_DEFAULT_REFRESH 0
+#define CR_DEFAULT_REFRESH 60
 
 /* Builds a configuration from a parsed policy: trust profile, realms
  * (opened), rules, cache, watch list. On failure returns the code and
@@ -44,8 +43,14 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
                               struct cr_config **out, char **err);
 
 /* 1 when a watched file (policy, include, CA, CRL, realm file) changed
- * its mtime, size or inode, or appeared/disappeared, since the build. */
+ * its mtime, size or inode, or appeared/disappeared, since the build.
+ * A file this process cannot stat for another reason than its absence
+ * (EACCES: a worker running as another user) counts as unchanged. */
 int cr_config_changed(const struct cr_config *c);
+
+/* The first watched file this process cannot stat for another reason
+ * than its absence, or NULL: changes to it are not seen here. */
+const char *cr_config_unseen(const struct cr_config *c);
 
 /* 0 while a watched file was modified less than quiet seconds before now
  * (a writer may not be done with it), else 1. */

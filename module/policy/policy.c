@@ -187,6 +187,130 @@ static int check_require_roles(struct parser *p, const char *file, const struct 
     return 0;
 }
 
+/* The arguments of each directive, checked: 0 when good, -1 after
+ * fail(). kw is the keyword argument (line and column of the directive). */
+typedef int check_fn(struct parser *p, const char *file, const struct cr_parg *kw,
+                     const struct cr_parg *rest, size_t n);
+
+static int check_trust(struct parser *p, const char *file, const struct cr_parg *kw,
+                       const struct cr_parg *rest, size_t n)
+{
+    if (p->trust_seen) {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, kw->line, kw->col,
+             "second 'trust' directive (the first is at %s:%d); a policy has exactly one",
+             p->trust_file, p->trust_line);
+        return -1;
+    }
+    p->trust_seen = 1;
+    p->trust_file = file;
+    p->trust_line = kw->line;
+    if (n == 0) {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, kw->line, kw->col,
+             "trust: expected key=value options (ca-file=PATH ...)");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!rest[i].key) {
+            fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
+                 "trust: expected key=value, got '%s'", rest[i].text);
+            return -1;
+        }
+    return 0;
+}
+
+static int check_realm(struct parser *p, const char *file, const struct cr_parg *kw,
+                       const struct cr_parg *rest, size_t n)
+{
+    if (n < 2) {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, kw->line, kw->col,
+             "realm: expected CONTROL MODULE [ARG ...]");
+        return -1;
+    }
+    if (cr_policy_control(rest[0].text) < 0) {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, rest[0].line, rest[0].col,
+             "unknown control '%s' (expected required, requisite, sufficient or optional)",
+             rest[0].text);
+        return -1;
+    }
+    if (!*rest[1].text) {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, rest[1].line, rest[1].col,
+             "realm: empty module name");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_require(struct parser *p, const char *file, const struct cr_parg *kw,
+                         const struct cr_parg *rest, size_t n)
+{
+    if (n < 3) {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, kw->line, kw->col,
+             "require: expected METHOD PATH-PREFIX ROLE [ROLE ...]");
+        return -1;
+    }
+    if (!valid_method(rest[0].text)) {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, rest[0].line, rest[0].col,
+             "require: bad method '%s' (a token like GET, or *)", rest[0].text);
+        return -1;
+    }
+    if (rest[1].text[0] != '/') {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, rest[1].line, rest[1].col,
+             "require: path prefix '%s' must start with '/'", rest[1].text);
+        return -1;
+    }
+    return check_require_roles(p, file, rest + 2, n - 2);
+}
+
+static int check_option(struct parser *p, const char *file, const struct cr_parg *kw,
+                        const struct cr_parg *rest, size_t n)
+{
+    if (n == 0) {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, kw->line, kw->col, "option: expected key=value");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!rest[i].key) {
+            fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
+                 "option: expected key=value, got '%s'", rest[i].text);
+            return -1;
+        }
+        int known = 0;
+        for (int k = 0; option_keys[k]; k++)
+            known |= strcmp(option_keys[k], rest[i].key) == 0;
+        if (!known) {
+            fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
+                 "unknown option '%s' (expected cache-ttl, deny-ttl, cache-size, audit, "
+                 "path-parameters, path-case or refresh)", rest[i].key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The directives (certrole-policy(5) DIRECTIVES, in this order). include
+ * has no check: it reads another file instead of adding a directive. */
+static const struct keyword {
+    const char *name;
+    enum cr_directive_kind kind;
+    check_fn *check;
+} keywords[] = {
+    { "trust", CR_DIR_TRUST, check_trust },
+    { "realm", CR_DIR_REALM, check_realm },
+    { "require", CR_DIR_REQUIRE, check_require },
+    { "option", CR_DIR_OPTION, check_option },
+    { "include", CR_DIR_OPTION, NULL },
+};
+
+const char *cr_policy_keyword(size_t i)
+{
+    return i < sizeof keywords / sizeof keywords[0] ? keywords[i].name : NULL;
+}
+
+const char *cr_policy_option_key(size_t i)
+{
+    return i < sizeof option_keys / sizeof option_keys[0] ? option_keys[i] : NULL;
+}
+
 /* Validates one logical line and appends it. Takes ownership of args. */
 static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
                          size_t n)
@@ -197,10 +321,17 @@ static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
     int line = args[0].line, col = args[0].col;
     struct cr_parg *rest = args + 1;
     size_t nrest = n - 1;
-    enum cr_directive_kind kind;
-    int rc = -1;
-
-    if (strcmp(kw, "include") == 0) {
+    const struct keyword *k = NULL;
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0] && !k; i++)
+        if (strcmp(kw, keywords[i].name) == 0)
+            k = &keywords[i];
+    if (!k) {
+        fail(p, CERTROLE_E_POLICY_ERROR, file, line, col,
+             "unknown directive '%s' (expected trust, realm, require, option or include)", kw);
+        goto out;
+    }
+    if (!k->check) {   /* include */
+        int rc = -1;
         if (nrest != 1)
             fail(p, CERTROLE_E_POLICY_ERROR, file, line, col,
                  "include: expected exactly one file name");
@@ -208,94 +339,10 @@ static int add_directive(struct parser *p, long file_idx, struct cr_parg *args,
             rc = do_include(p, file, base, &rest[0]);
         free_args(args, n);
         return rc;
-    } else if (strcmp(kw, "trust") == 0) {
-        kind = CR_DIR_TRUST;
-        if (p->trust_seen) {
-            fail(p, CERTROLE_E_POLICY_ERROR, file, line, col,
-                 "second 'trust' directive (the first is at %s:%d); a policy has exactly one",
-                 p->trust_file, p->trust_line);
-            goto out;
-        }
-        p->trust_seen = 1;
-        p->trust_file = file;
-        p->trust_line = line;
-        if (nrest == 0) {
-            fail(p, CERTROLE_E_POLICY_ERROR, file, line, col,
-                 "trust: expected key=value options (ca-file=PATH ...)");
-            goto out;
-        }
-        for (size_t i = 0; i < nrest; i++)
-            if (!rest[i].key) {
-                fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
-                     "trust: expected key=value, got '%s'", rest[i].text);
-                goto out;
-            }
-    } else if (strcmp(kw, "realm") == 0) {
-        kind = CR_DIR_REALM;
-        if (nrest < 2) {
-            fail(p, CERTROLE_E_POLICY_ERROR, file, line, col,
-                 "realm: expected CONTROL MODULE [ARG ...]");
-            goto out;
-        }
-        if (cr_policy_control(rest[0].text) < 0) {
-            fail(p, CERTROLE_E_POLICY_ERROR, file, rest[0].line, rest[0].col,
-                 "unknown control '%s' (expected required, requisite, sufficient or optional)",
-                 rest[0].text);
-            goto out;
-        }
-        if (!*rest[1].text) {
-            fail(p, CERTROLE_E_POLICY_ERROR, file, rest[1].line, rest[1].col,
-                 "realm: empty module name");
-            goto out;
-        }
-    } else if (strcmp(kw, "require") == 0) {
-        kind = CR_DIR_REQUIRE;
-        if (nrest < 3) {
-            fail(p, CERTROLE_E_POLICY_ERROR, file, line, col,
-                 "require: expected METHOD PATH-PREFIX ROLE [ROLE ...]");
-            goto out;
-        }
-        if (!valid_method(rest[0].text)) {
-            fail(p, CERTROLE_E_POLICY_ERROR, file, rest[0].line, rest[0].col,
-                 "require: bad method '%s' (a token like GET, or *)", rest[0].text);
-            goto out;
-        }
-        if (rest[1].text[0] != '/') {
-            fail(p, CERTROLE_E_POLICY_ERROR, file, rest[1].line, rest[1].col,
-                 "require: path prefix '%s' must start with '/'", rest[1].text);
-            goto out;
-        }
-        if (check_require_roles(p, file, rest + 2, nrest - 2) < 0)
-            goto out;
-    } else if (strcmp(kw, "option") == 0) {
-        kind = CR_DIR_OPTION;
-        if (nrest == 0) {
-            fail(p, CERTROLE_E_POLICY_ERROR, file, line, col,
-                 "option: expected key=value");
-            goto out;
-        }
-        for (size_t i = 0; i < nrest; i++) {
-            if (!rest[i].key) {
-                fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
-                     "option: expected key=value, got '%s'", rest[i].text);
-                goto out;
-            }
-            int known = 0;
-            for (int k = 0; option_keys[k]; k++)
-                known |= strcmp(option_keys[k], rest[i].key) == 0;
-            if (!known) {
-                fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
-                     "unknown option '%s' (expected cache-ttl, deny-ttl, cache-size, audit, "
-                     "path-parameters, path-case or refresh)",
-                     rest[i].key);
-                goto out;
-            }
-        }
-    } else {
-        fail(p, CERTROLE_E_POLICY_ERROR, file, line, col,
-             "unknown directive '%s' (expected trust, realm, require, option or include)", kw);
-        goto out;
     }
+    if (k->check(p, file, &args[0], rest, nrest) < 0)
+        goto out;
+    enum cr_directive_kind kind = k->kind;
 
     struct cr_policy *pol = p->pol;
     if (pol->ndirs == p->dir_cap) {

@@ -66,4 +66,10 @@ int cr_policy_control(const char *word);
 /* malloc'd "file:line:col: " + formatted message; NULL on no memory. */
 char *cr_policy_errf(const char *file, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The i-th directive keyword and the i-th option key (NULL past the
+ * last): the tables the parser checks by, for tests that keep
+ * certrole-policy(5) in step. */
+const char *cr_policy_keyword(size_t i);
+const char *cr_policy_option_key(size_t i);
 #endif

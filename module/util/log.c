@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include "config.h"
-#include "result.h"
 
 static void emit(const struct cr_log *l, certrole_log_level level, const char *line)
 {
@@ -178,29 +176,26 @@ static char *field_put(char *o, const struct field *f)
     return o;
 }
 
-void cr_log_audit(const struct cr_log *l, const certrole_result *res,
-                  certrole_code code, const char *method, const char *path,
-                  const char *why)
+void cr_log_audit(const struct cr_log *l, const struct cr_audit *a)
 {
-    if (!res || (res->cfg && !res->cfg->audit))
-        return;
     struct field f[6];
     size_t nf = 0;
-    field_set(&f[nf++], "subject", res->id.subject, NULL);
-    field_set(&f[nf++], "user", res->user, NULL);
-    field_set(&f[nf++], "realm", res->realm, NULL);
-    if (res->peer)
-        field_set(&f[nf++], "peer", res->peer, NULL);
-    if (method || path)
-        field_set(&f[nf++], "resource", method ? method : "*", path ? path : "/");
+    certrole_code code = a->code;
+    field_set(&f[nf++], "subject", a->subject, NULL);
+    field_set(&f[nf++], "user", a->user, NULL);
+    field_set(&f[nf++], "realm", a->realm, NULL);
+    if (a->peer)
+        field_set(&f[nf++], "peer", a->peer, NULL);
+    if (a->method || a->path)
+        field_set(&f[nf++], "resource", a->method ? a->method : "*", a->path ? a->path : "/");
     if (code != CERTROLE_OK)
-        field_set(&f[nf++], "message", why ? why : res->message, NULL);
+        field_set(&f[nf++], "message", a->message, NULL);
     const char *decision = code == CERTROLE_OK ? "decision=allow code=" : "decision=deny code=";
     const char *name = certrole_code_name(code);
     size_t dl = strlen(decision), nl = strlen(name);
     /* sha256=%.64s: at most 64 bytes of the fingerprint */
-    size_t fl = res->id.fingerprint ? strnlen(res->id.fingerprint, 64) : 0;
-    size_t fixed = dl + nl + (res->id.fingerprint ? 8 + fl : 0) + 1, len = fixed;
+    size_t fl = a->fingerprint ? strnlen(a->fingerprint, 64) : 0;
+    size_t fixed = dl + nl + (a->fingerprint ? 8 + fl : 0) + 1, len = fixed;
     for (size_t i = 0; i < nf; i++)
         len += field_len(&f[i], 0);
     char stackbuf[2048], *heap = NULL, *line = stackbuf;
@@ -217,9 +212,9 @@ void cr_log_audit(const struct cr_log *l, const certrole_result *res,
     o = put(o, name, nl);
     for (size_t i = 0; i < 3; i++)
         o = field_put(o, &f[i]);
-    if (res->id.fingerprint) {
+    if (a->fingerprint) {
         o = put(o, " sha256=", 8);
-        o = put(o, res->id.fingerprint, fl);
+        o = put(o, a->fingerprint, fl);
     }
     for (size_t i = 3; i < nf; i++)
         o = field_put(o, &f[i]);

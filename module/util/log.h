@@ -24,12 +24,14 @@ void cr_log_line(void *log_ctx, certrole_log_level level, const char *line);
  * no memory. For hostile values in other log lines. */
 char *cr_log_quote(const char *s, size_t max);
 
-/* Writes the audit line for res (at CERTROLE_LOG_NOTICE) unless the
- * result's configuration has 'option audit=no'. code is the decision's
- * code (for certrole_authorize it may differ from the result's);
- * method/path may be NULL (verification only); why (may be NULL: the
- * result's message) explains a denial. */
-void cr_log_audit(const struct cr_log *l, const certrole_result *res,
-                  certrole_code code, const char *method, const char *path,
-                  const char *why);
+/* The fields of one audit line (NULL: '-' or left out, see above). */
+struct cr_audit {
+    certrole_code code;          /* the decision's */
+    const char *subject, *user, *realm, *fingerprint, *peer;
+    const char *method, *path;   /* NULL, NULL: a verification only */
+    const char *message;         /* a denial's explanation */
+};
+
+/* Writes the audit line at CERTROLE_LOG_NOTICE. */
+void cr_log_audit(const struct cr_log *l, const struct cr_audit *a);
 #endif

@@ -5,8 +5,8 @@
  * denied, and at most SAME_HASH_MAX entries with one hash are kept, so a
  * bucket walk stays short. Stored results are shared and immutable
  * (result.h): a hit takes a reference instead of copying. A stored result
- * holds its configuration, which owns this cache: the ctx retires the
- * cache (cr_cache_retire) before it lets go of the configuration. */
+ * holds its configuration's decision object (rules, audit flag), never the
+ * configuration that owns this cache, so there is no reference cycle. */
 #define _GNU_SOURCE
 #include "cache.h"
 #include <endian.h>

@@ -35,12 +35,12 @@ typedef struct cr_cache_key {
 int cr_cache_key_init(cr_cache_key *k, X509 *leaf, STACK_OF(X509) *untrusted);
 
 /* The stored result, shared and immutable (cr_result_hold: marked cached,
- * holding its configuration, freed with certrole_result_free), or NULL
+ * holding its decision object, freed with certrole_result_free), or NULL
  * on miss/expiry. 'now' is time(NULL). */
 certrole_result *cr_cache_get(struct cr_cache *c, const cr_cache_key *k, time_t now);
 
 /* Stores a shared copy of r until 'expires' (absolute time; ignored if
- * <= now). r->cfg must be the configuration owning the cache. Replaces an
+ * <= now). r must come from the configuration owning the cache. Replaces an
  * older entry with the same chain; evicts the least recently used one
  * when full. */
 void cr_cache_put(struct cr_cache *c, const cr_cache_key *k, const certrole_result *r,

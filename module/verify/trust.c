@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "trust.h"
 #include "diagnose.h"
+#include "strict.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -383,24 +384,21 @@ static certrole_code ca_leaf_check(const struct cr_trust *t, X509 *leaf, struct 
                             "set allow-ca-leaf=yes on the trust line if this CA must log in"));
 }
 
-/* certrole's own strict-mode checks on a chain OpenSSL accepted. */
-static certrole_code strict_extras(X509 *leaf, struct cr_verified *v)
+/* strict=yes: the RFC 5280 rules OpenSSL does not enforce (strict.c). */
+static certrole_code strict_extras(STACK_OF(X509) *chain, struct cr_verified *v)
 {
-    char *msg = NULL, *dn = cr_diag_dn(X509_get_subject_name(leaf));
-    certrole_code rc = CERTROLE_OK;
-    const ASN1_INTEGER *sn = X509_get0_serialNumber(leaf);
-    BIGNUM *bn = sn ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
-    if (!bn || BN_is_zero(bn) || BN_is_negative(bn)) {
-        if (asprintf(&msg, "client certificate serial number is %s; RFC 5280 requires "
-                     "a positive serial (%s)", !bn ? "unreadable"
-                     : BN_is_zero(bn) ? "zero" : "negative", dn ? dn : "?") < 0)
-            msg = NULL;
-        rc = set_out(v, CERTROLE_E_CHAIN_INVALID, msg,
-                     strdup("reissue the certificate with a positive random serial number"));
+    char *msg = NULL, *hint = NULL;
+    int depth = 0;
+    certrole_code rc = cr_strict_check(chain, &msg, &hint, &depth);
+    if (rc == CERTROLE_OK)
+        return CERTROLE_OK;
+    v->error_depth = depth;
+    if (rc == CERTROLE_E_NO_MEMORY) {
+        free(msg);
+        free(hint);
+        msg = hint = NULL;
     }
-    BN_free(bn);
-    free(dn);
-    return rc;
+    return set_out(v, rc, msg, hint);
 }
 
 /* Revocation by OCSP, for a chain path validation accepted. */
@@ -454,7 +452,7 @@ certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
                 out->not_after_min = na;
         }
         if ((rc = ca_leaf_check(t, leaf, out)) != CERTROLE_OK ||
-            (t->strict && (rc = strict_extras(leaf, out)) != CERTROLE_OK) ||
+            (t->strict && (rc = strict_extras(out->chain, out)) != CERTROLE_OK) ||
             (t->ocsp && (rc = ocsp_step(t, out)) != CERTROLE_OK)) {
             sk_X509_pop_free(out->chain, X509_free);
             out->chain = NULL;

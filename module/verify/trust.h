@@ -94,4 +94,7 @@ void cr_verified_clear(struct cr_verified *v);
 /* Validates leaf + untrusted (any order) against the profile. Thread-safe. */
 certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
                               STACK_OF(X509) *untrusted, struct cr_verified *out);
+
+/* The i-th trust key the policy may use (NULL past the last). */
+const char *cr_trust_key(size_t i);
 #endif

@@ -20,7 +20,7 @@
 /* One audit line per decision, formatted and escaped by log.c. */
 static void audit(certrole_ctx *ctx, const certrole_result *r)
 {
-    cr_log_audit(&ctx->log, r, r->code, NULL, NULL, NULL);
+    cr_result_audit(&ctx->log, r, r->code, NULL, NULL, NULL);
 }
 
 /* Moves the realm outcome into the result. */
@@ -151,7 +151,7 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
                      " until the policy is reloaded");
 
     if (input_code != CERTROLE_OK || !leaf) {
-        if (!(r = cr_result_new(cfg)))
+        if (!(r = cr_result_new(cfg->decision)))
             goto nomem;
         if (leaf) {
             /* Even partially filled, the identity explains the denial. */
@@ -164,7 +164,7 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         goto finish;
     }
 
-    if (!(r = cr_result_new(cfg)))
+    if (!(r = cr_result_new(cfg->decision)))
         goto nomem;
     certrole_code idrc = cr_identity_from_leaf(&r->id, leaf, &idmsg, &idhint);
     r->have_id = 1;

@@ -8,7 +8,7 @@ cd "$src"
 passed=0 failed=0
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
 
-sources=(doc/*.[0-9] README.md servers/*/README.md module/realms/*/README)
+sources=(doc/*.[0-9] README.md doc/*.md servers/*/README.md module/realms/*/README)
 # "\fBname\fR(3)" in roff, "name(3)" in text; only the project's own pages.
 refs=$(grep -ohE '(\\fB)?(lib)?certrole[a-z0-9_-]*(\\fR)?\([0-9]\)' "${sources[@]}" |
        sed -e 's/\\fB//g' -e 's/\\fR//g' | sort -u)

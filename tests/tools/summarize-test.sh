@@ -46,5 +46,12 @@ expect 0 "check_nginx, tests/check_demo" '^12 passed, 0 failed, 3 skipped$'
 expect 0 "check_*" 'check_demo +part: demo --ldap: no slapd \(accepted'
 expect 1 "_sanitize/tests/check_nginx check_demo" '^FAIL: 1 skipped'
 
+# A failed suite: its Check failure line is repeated under "failures:".
+b="$work/failed"
+mkdir -p "$b/tests"
+printf 'check_x.c:12:F:core:a_test:0: Assertion st == 403 failed: st == 200\n50%%: Checks: 2, Failures: 1, Errors: 0\n' > "$b/tests/check_x.log"
+printf ':test-result: FAIL\n' > "$b/tests/check_x.trs"
+expect 1 "" '^failures:$' '^    check_x.c:12:F:core:a_test:0: Assertion st == 403' '^1 passed, 1 failed, 0 skipped$'
+
 echo "$(( (checks - failures) * 100 / checks ))%: Checks: $checks, Failures: $failures, Errors: 0"
 [ "$failures" -eq 0 ]

@@ -223,6 +223,21 @@ WT_FN int nt_ctl(struct ngx *n, const char *args, char **out)
     return rc;
 }
 
+/* `nginx -s reload`, then waits for the workers that ran before it to
+ * exit: until they do, a new connection may still reach one of them and
+ * be judged by the old policy (the master starts the new workers before
+ * the old ones stop accepting). Exit status of nginx -s reload; output
+ * in *out as nt_ctl. */
+WT_FN int nt_reload(struct ngx *n, char **out)
+{
+    pid_t old[64];
+    int nold = wt_children(n->pid, old, 64);
+    int rc = nt_ctl(n, "-s reload", out);
+    if (rc == 0)
+        ck_assert_msg(wt_wait_gone(old, nold, 20000), "the old nginx workers did not exit");
+    return rc;
+}
+
 /* main(): 77 with "SKIP: reason" when nginx, curl or the module is absent,
  * 99 on a setup error, 0 when the suite may run. */
 WT_FN int nt_init(void)

@@ -9,6 +9,7 @@
 #ifndef CERTROLE_WEBTEST_H
 #define CERTROLE_WEBTEST_H
 #include "testutil.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -133,6 +134,64 @@ WT_FN void wt_stop(pid_t pid)
         return;
     tu_stop(pid);
     wt_guard_done(pid);
+}
+
+/* The live children of parent (read from /proc), at most max; returns
+ * how many. A server's workers, before a reload replaces them. */
+WT_FN int wt_children(pid_t parent, pid_t *out, int max)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        /* pid (comm) state ppid: comm may hold spaces and parentheses */
+        char *rp = strrchr(buf, ')');
+        char state = 0;
+        int ppid = 0;
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == (int)parent
+            && state != 'Z')
+            out[n++] = (pid_t)atoi(e->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+/* Waits up to ms for every pid in pids to be gone (exited and reaped, or
+ * a zombie); returns 1 when they are. */
+WT_FN int wt_wait_gone(const pid_t *pids, int n, long ms)
+{
+    for (long t = 0; t <= ms; t += 50) {
+        int alive = 0;
+        for (int i = 0; i < n; i++) {
+            char path[64], buf[512];
+            snprintf(path, sizeof path, "/proc/%d/stat", (int)pids[i]);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;
+            size_t len = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[len] = '\0';
+            char *rp = strrchr(buf, ')');
+            if (rp && rp[1] == ' ' && rp[2] != 'Z')
+                alive++;
+        }
+        if (!alive)
+            return 1;
+        wt_sleep_ms(50);
+    }
+    return 0;
 }
 
 /* Replaces every @KEY@ in text; kv is NULL-terminated key, value pairs.
