@@ -78,6 +78,7 @@ START_TEST(good_revoked_unknown)
     free(msg);
     ck_assert_int_eq(verify(ctx, "unknown", &msg), CERTROLE_E_OCSP_UNAVAILABLE);
     HAS(msg, "status unknown");
+    HAS(msg, "| add this certificate to the database of http://127.0.0.1:");
     free(msg);
     certrole_close(ctx);
     tu_stop(pid);
@@ -137,6 +138,9 @@ START_TEST(responder_down)
     ck_assert_double_lt(now_s() - t0, 4.5);
     HAS(msg, want);
     HAS(msg, "cannot connect (refused or unreachable) within the timeout of 3 s");
+    char *hint = tu_strf("| start the OCSP responder at %s, or correct ocsp-url=", want);
+    HAS(msg, hint);
+    free(hint);
     free(msg);
     certrole_close(ctx);
     free(want);
@@ -156,6 +160,7 @@ START_TEST(silent_responder_times_out)
     double dt = now_s() - t0;
     ck_assert_msg(dt >= 1.8 && dt < 4.0, "took %.2f s", dt);
     HAS(msg, "no answer within the timeout of 2 s");
+    HAS(msg, "did not answer within 2 s: check the responder, or raise ocsp-timeout=");
     free(msg);
     certrole_close(ctx);
     ou_close(&s, 0);
@@ -175,6 +180,7 @@ START_TEST(unauthorised_signer)
         certrole_ctx *ctx = open_ctx(t, NULL);
         ck_assert_int_eq(verify(ctx, "good", &msg), CERTROLE_E_OCSP_UNAVAILABLE);
         HAS(msg, "is not signed by the issuer (CN=OCSP Test CA) or by a responder it delegated");
+        HAS(msg, "or with a certificate the issuer issued with extendedKeyUsage OCSPSigning");
         free(msg);
         ck_assert_int_eq(verify(ctx, "revoked", NULL), CERTROLE_E_OCSP_UNAVAILABLE);
         certrole_close(ctx);
@@ -218,10 +224,12 @@ START_TEST(stale_other_and_nonceless_answers)
     unsigned char *der = ou_response(pki, "good", V_OCSP_CERTSTATUS_GOOD, -2 * 86400, -86400, &len);
     ck_assert_int_eq(serve_fixed(der, len, &msg), CERTROLE_E_OCSP_UNAVAILABLE);
     HAS(msg, "too old");
+    HAS(msg, "or check this host's clock (ocsp-skew=300 s is allowed)");
     free(msg);
     der = file_bytes("other-leaf.resp", &len);   /* openssl's answer about other-leaf */
     ck_assert_int_eq(serve_fixed(der, len, &msg), CERTROLE_E_OCSP_UNAVAILABLE);
     HAS(msg, "a response for another certificate");
+    HAS(msg, "answers about another certificate: point ocsp-url= at the responder");
     free(msg);
     der = file_bytes("good.resp", &len);
     ck_assert_int_eq(serve_fixed(der, len, &msg), CERTROLE_OK);

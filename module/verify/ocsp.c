@@ -233,6 +233,7 @@ static void answer_for(struct cr_ocsp *c, X509 *cert, X509 *issuer, STACK_OF(X50
     }
     if (!url) {
         char *dn = cr_diag_dn(X509_get_subject_name(cert));
+        a->why = CR_OCSP_WHY_NO_URL;
         snprintf(a->msg, sizeof a->msg, "the certificate (%s) names no OCSP responder "
                  "(authorityInfoAccess) and the trust line sets no ocsp-url=", dn ? dn : "?");
         free(dn);
@@ -283,16 +284,47 @@ static void revoked(struct cr_ocsp_outcome *out, X509 *cert, const struct cr_ocs
     free(dn);
 }
 
+/* What to do about a missing answer, for its cause. */
+static char *hint_for(const struct cr_ocsp *c, const struct cr_ocsp_answer *a)
+{
+    char *h = NULL;
+    const char *u = a->url[0] ? a->url : "the responder";
+    int n = -1;
+    switch (a->why) {
+    case CR_OCSP_WHY_NO_URL: n = asprintf(&h, "issue certificates with an OCSP URL in "
+        "authorityInfoAccess, or set ocsp-url=http://... on the trust line"); break;
+    case CR_OCSP_WHY_CONNECT: n = asprintf(&h, "start the OCSP responder at %s, or correct "
+        "ocsp-url= (or the certificate's authorityInfoAccess), and check the network path", u);
+        break;
+    case CR_OCSP_WHY_TIMEOUT: n = asprintf(&h, "%s accepted the connection but did not answer "
+        "within %d s: check the responder, or raise ocsp-timeout=", u, c->o.timeout); break;
+    case CR_OCSP_WHY_NOT_OCSP: n = asprintf(&h, "%s does not serve OCSP: correct ocsp-url= "
+        "(or the certificate's authorityInfoAccess)", u); break;
+    case CR_OCSP_WHY_STATUS: n = asprintf(&h, "configure the responder at %s to answer for "
+        "this certificate's issuer", u); break;
+    case CR_OCSP_WHY_SIGNER: n = asprintf(&h, "have %s sign with the issuer's key, or with a "
+        "certificate the issuer issued with extendedKeyUsage OCSPSigning", u); break;
+    case CR_OCSP_WHY_OTHER_CERT: n = asprintf(&h, "%s answers about another certificate: "
+        "point ocsp-url= at the responder of this certificate's issuer", u); break;
+    case CR_OCSP_WHY_STALE: n = asprintf(&h, "have %s refresh its answers, or check this "
+        "host's clock (ocsp-skew=%ld s is allowed)", u, c->o.skew); break;
+    case CR_OCSP_WHY_NONCE: n = asprintf(&h, "something between this host and %s replays "
+        "answers (a caching proxy?): fix it, or set ocsp-nonce=no", u); break;
+    case CR_OCSP_WHY_UNKNOWN: n = asprintf(&h, "add this certificate to the database of %s, "
+        "or point ocsp-url= at its issuer's responder", u); break;
+    default: n = asprintf(&h, "retry; if it persists, report it with the certificate"); break;
+    }
+    return n < 0 ? NULL : h;
+}
+
 /* No usable answer (failure, or 'unknown'): ocsp-failure= decides. */
-static void unusable(const struct cr_ocsp *c, struct cr_ocsp_outcome *out, const char *why)
+static void unusable(const struct cr_ocsp *c, struct cr_ocsp_outcome *out, const char *why,
+                     const struct cr_ocsp_answer *a)
 {
     if (c->o.failure == CR_OCSP_FAIL_DENY) {
         out->code = CERTROLE_E_OCSP_UNAVAILABLE;
         out->message = strdup(why);
-        if (asprintf(&out->hint, "ocsp-failure=deny refuses a certificate without a usable "
-                     "OCSP answer; make the responder reachable with current, properly "
-                     "signed answers, or choose ocsp-failure=crl or allow") < 0)
-            out->hint = NULL;
+        out->hint = hint_for(c, a);
         return;
     }
     free(out->note);
@@ -323,9 +355,10 @@ void cr_ocsp_check(struct cr_ocsp *c, STACK_OF(X509) *chain, struct cr_ocsp_outc
             snprintf(why, sizeof why, "the OCSP responder %s does not know this certificate "
                      "(status unknown) (%s)", a.url, dn ? dn : "?");
             free(dn);
-            unusable(c, out, why);
+            a.why = CR_OCSP_WHY_UNKNOWN;
+            unusable(c, out, why, &a);
         } else {
-            unusable(c, out, a.msg);
+            unusable(c, out, a.msg, &a);
         }
     }
     if (out->code != CERTROLE_OK && (!out->message || !out->hint))

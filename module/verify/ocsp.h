@@ -61,9 +61,17 @@ void cr_ocsp_outcome_clear(struct cr_ocsp_outcome *o);
 
 /* ----- the answer cache (ocsp_cache.c) ----------------------------------- */
 
+/* Why there is no usable answer: picks the hint. */
+enum cr_ocsp_why {
+    CR_OCSP_WHY_INTERNAL = 0, CR_OCSP_WHY_NO_URL, CR_OCSP_WHY_CONNECT, CR_OCSP_WHY_TIMEOUT,
+    CR_OCSP_WHY_NOT_OCSP, CR_OCSP_WHY_STATUS, CR_OCSP_WHY_SIGNER, CR_OCSP_WHY_OTHER_CERT,
+    CR_OCSP_WHY_STALE, CR_OCSP_WHY_NONCE, CR_OCSP_WHY_UNKNOWN
+};
+
 /* One usable answer (status from the responder), or a failure. */
 struct cr_ocsp_answer {
     int status;             /* V_OCSP_CERTSTATUS_*, or -1: no usable answer */
+    enum cr_ocsp_why why;   /* for status -1 */
     int reason;             /* revocation reason (OCSP_REVOKED_STATUS_*), -1 none */
     time_t revoked_at;
     time_t until;           /* cache lifetime: nextUpdate, or a short fixed one */

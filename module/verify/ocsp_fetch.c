@@ -18,11 +18,12 @@
 /* Largest response read, bytes. */
 #define CR_OCSP_MAX_RESPONSE (100 * 1024)
 
-static void fail(struct cr_ocsp_answer *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void fail(struct cr_ocsp_answer *a, const char *fmt, ...)
+static void fail(struct cr_ocsp_answer *a, enum cr_ocsp_why why, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(struct cr_ocsp_answer *a, enum cr_ocsp_why why, const char *fmt, ...)
 {
     va_list ap;
+    a->why = why;
     va_start(ap, fmt);
     vsnprintf(a->msg, sizeof a->msg, fmt, ap);
     va_end(ap);
@@ -71,12 +72,12 @@ static OCSP_RESPONSE *exchange(const struct cr_ocsp_query *q, OCSP_REQUEST *req,
     BIO *body = NULL, *in = NULL;
     if (!OSSL_HTTP_parse_url(q->url, &ssl, NULL, &host, &port, NULL, &path, NULL, NULL) || ssl) {
         ERR_clear_error();
-        fail(a, "OCSP responder %s: not an http:// URL (only http:// responders are used)",
-             q->url);
+        fail(a, CR_OCSP_WHY_NO_URL, "OCSP responder %s: not an http:// URL (only http:// "
+             "responders are used)", q->url);
         goto done;
     }
     if (!(body = ASN1_item_i2d_mem_bio(ASN1_ITEM_rptr(OCSP_REQUEST), (const ASN1_VALUE *)req))) {
-        fail(a, "OCSP request for %s could not be encoded", q->url);
+        fail(a, CR_OCSP_WHY_INTERNAL, "OCSP request for %s could not be encoded", q->url);
         goto done;
     }
     struct timespec t0;
@@ -93,18 +94,20 @@ static OCSP_RESPONSE *exchange(const struct cr_ocsp_query *q, OCSP_REQUEST *req,
         if (strstr(why, "Connection refused") || strstr(why, "connect timeout"))
             /* OpenSSL's client retries a refused connection until the
              * deadline, so "refused" and "unreachable" look alike here. */
-            fail(a, "OCSP responder %s: cannot connect (refused or unreachable) within the "
-                 "timeout of %d s (%s)", q->url, q->timeout, why);
+            fail(a, CR_OCSP_WHY_CONNECT, "OCSP responder %s: cannot connect (refused or "
+                 "unreachable) within the timeout of %d s (%s)", q->url, q->timeout, why);
         else if (t >= q->timeout - 0.05)
-            fail(a, "OCSP responder %s: no answer within the timeout of %d s (%s)", q->url,
-                 q->timeout, why);
+            fail(a, CR_OCSP_WHY_TIMEOUT, "OCSP responder %s: no answer within the timeout of "
+                 "%d s (%s)", q->url, q->timeout, why);
         else
-            fail(a, "OCSP responder %s: request failed after %.1f s (%s)", q->url, t, why);
+            fail(a, CR_OCSP_WHY_CONNECT, "OCSP responder %s: request failed after %.1f s (%s)",
+                 q->url, t, why);
         goto done;
     }
     if (!(resp = d2i_OCSP_RESPONSE_bio(in, NULL))) {
         ossl_reasons(why, sizeof why);
-        fail(a, "OCSP responder %s: the answer is not an OCSP response (%s)", q->url, why);
+        fail(a, CR_OCSP_WHY_NOT_OCSP, "OCSP responder %s: the answer is not an OCSP response "
+             "(%s)", q->url, why);
     }
 done:
     BIO_free(body);
@@ -128,8 +131,8 @@ static int signed_by_issuer(const struct cr_ocsp_query *q, OCSP_BASICRESP *bs,
     if (!ok) {
         char why[256], *dn = cr_diag_dn(X509_get_subject_name(q->issuer));
         ossl_reasons(why, sizeof why);
-        fail(a, "OCSP response from %s is not signed by the issuer (%s) or by a responder "
-             "it delegated with id-kp-OCSPSigning (%s)", q->url, dn ? dn : "?", why);
+        fail(a, CR_OCSP_WHY_SIGNER, "OCSP response from %s is not signed by the issuer (%s) "
+             "or by a responder it delegated with id-kp-OCSPSigning (%s)", q->url, dn ? dn : "?", why);
         free(dn);
     }
     return ok;
@@ -151,8 +154,8 @@ static void read_status(const struct cr_ocsp_query *q, OCSP_BASICRESP *bs, OCSP_
     ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
     if (!OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd, &nextupd)) {
         char *dn = cr_diag_dn(X509_get_subject_name(q->cert));
-        fail(a, "OCSP response from %s holds no answer for this certificate (%s): it is "
-             "a response for another certificate", q->url, dn ? dn : "?");
+        fail(a, CR_OCSP_WHY_OTHER_CERT, "OCSP response from %s holds no answer for this "
+             "certificate (%s): it is a response for another certificate", q->url, dn ? dn : "?");
         free(dn);
         return;
     }
@@ -165,8 +168,8 @@ static void read_status(const struct cr_ocsp_query *q, OCSP_BASICRESP *bs, OCSP_
         unsigned long e = ERR_peek_last_error();
         int future = ERR_GET_REASON(e) == OCSP_R_STATUS_NOT_YET_VALID;
         ERR_clear_error();
-        fail(a, "OCSP response from %s is %s (thisUpdate %s, nextUpdate %s, clock skew "
-             "allowed %ld s%s)", q->url, future ? "not yet valid" : "too old", tu, nu, q->skew,
+        fail(a, CR_OCSP_WHY_STALE, "OCSP response from %s is %s (thisUpdate %s, nextUpdate %s, "
+             "clock skew allowed %ld s%s)", q->url, future ? "not yet valid" : "too old", tu, nu, q->skew,
              nextupd ? "" : ", at most 3600 s old without nextUpdate");
         return;
     }
@@ -185,21 +188,22 @@ static void check_response(const struct cr_ocsp_query *q, OCSP_RESPONSE *resp,
 {
     int rs = OCSP_response_status(resp);
     if (rs != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-        fail(a, "OCSP responder %s answered '%s' instead of a status", q->url,
+        fail(a, CR_OCSP_WHY_STATUS, "OCSP responder %s answered '%s' instead of a status", q->url,
              OCSP_response_status_str(rs));
         return;
     }
     OCSP_BASICRESP *bs = OCSP_response_get1_basic(resp);
     if (!bs) {
         ERR_clear_error();
-        fail(a, "OCSP responder %s sent no basic response", q->url);
+        fail(a, CR_OCSP_WHY_NOT_OCSP, "OCSP responder %s sent no basic response", q->url);
         return;
     }
     /* A responder that does not echo the nonce (one serving precomputed
      * answers) is accepted: the validity window still bounds the answer's
      * age. One that echoes a different nonce is replaying. */
     if (q->nonce && OCSP_check_nonce(req, bs) == 0)
-        fail(a, "OCSP response from %s carries a nonce other than the request's", q->url);
+        fail(a, CR_OCSP_WHY_NONCE, "OCSP response from %s carries a nonce other than the "
+             "request's", q->url);
     else if (signed_by_issuer(q, bs, a))
         read_status(q, bs, id, a);
     OCSP_BASICRESP_free(bs);
@@ -218,7 +222,8 @@ void cr_ocsp_fetch(const struct cr_ocsp_query *q, struct cr_ocsp_answer *a)
         (q->nonce && !OCSP_request_add1_nonce(req, NULL, -1))) {
         if (!req || !OCSP_request_onereq_count(req))
             OCSP_CERTID_free(rid);
-        fail(a, "OCSP request for %s could not be built (out of memory)", q->url);
+        fail(a, CR_OCSP_WHY_INTERNAL, "OCSP request for %s could not be built (out of memory)",
+             q->url);
         goto done;
     }
     OCSP_RESPONSE *resp = exchange(q, req, a);
