@@ -288,13 +288,22 @@ typedef enum certrole_san_type {
     CERTROLE_SAN_EMAIL = 1,
     CERTROLE_SAN_DNS = 2,
     CERTROLE_SAN_URI = 3,
-    CERTROLE_SAN_IP = 4      /* rendered as text: 192.0.2.1, 2001:db8::1 */
+    CERTROLE_SAN_IP = 4,     /* rendered as text: 192.0.2.1, 2001:db8::1 */
+    CERTROLE_SAN_UPN = 5     /* the Microsoft UPN otherName (1.3.6.1.4.1.311.20.2.3) */
 } certrole_san_type;
 
 CERTROLE_API size_t certrole_result_san_count(const certrole_result *res);
 /* i-th subjectAltName entry; *type (if not NULL) gets its type. */
 CERTROLE_API const char *certrole_result_san(const certrole_result *res,
                                              size_t i, certrole_san_type *type);
+
+/* The leaf's SPIFFE ID (X.509-SVID: its one URI SAN, a well-formed
+ * spiffe://trust-domain/path), or NULL. When the certificate names a
+ * spiffe URI that is not one (two URI SANs, a query, a port, an upper-case
+ * trust domain, ...), certrole_result_spiffe_problem says why; else that
+ * is NULL. Borrowed; valid while res lives. */
+CERTROLE_API const char *certrole_result_spiffe_id(const certrole_result *res);
+CERTROLE_API const char *certrole_result_spiffe_problem(const certrole_result *res);
 
 /* Realm outcome: the user name, the module that answered ("file"), and
  * the merged roles. NULL / 0 when no realm accepted the peer. */

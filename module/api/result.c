@@ -73,6 +73,8 @@ static int dup_identity(struct certrole_identity *d, const struct certrole_ident
     d->fingerprint = dup_s(s->fingerprint, &fail);
     d->cn = dup_s(s->cn, &fail);
     d->email = dup_s(s->email, &fail);
+    d->spiffe = dup_s(s->spiffe, &fail);
+    d->spiffe_why = dup_s(s->spiffe_why, &fail);
     d->not_before = s->not_before;
     d->not_after = s->not_after;
     if (s->n_sans) {
@@ -264,6 +266,8 @@ ID_FIELD(certrole_result_subject, subject)
 ID_FIELD(certrole_result_issuer, issuer)
 ID_FIELD(certrole_result_serial, serial)
 ID_FIELD(certrole_result_fingerprint, fingerprint)
+ID_FIELD(certrole_result_spiffe_id, spiffe)
+ID_FIELD(certrole_result_spiffe_problem, spiffe_why)
 
 time_t certrole_result_not_before(const certrole_result *r)
 {
@@ -344,6 +348,7 @@ static const char *san_type_name(certrole_san_type t)
     case CERTROLE_SAN_DNS: return "dns";
     case CERTROLE_SAN_URI: return "uri";
     case CERTROLE_SAN_IP: return "ip";
+    case CERTROLE_SAN_UPN: return "upn";
     }
     return "other";
 }
@@ -407,6 +412,10 @@ void cr_result_json_fields(cr_strbuf *b, int *first, const certrole_result *r)
         cr_sb_appendc(b, '}');
     }
     cr_sb_appendc(b, ']');
+    cr_json_key(b, first, "spiffe_id");
+    cr_json_string(b, certrole_result_spiffe_id(r));
+    cr_json_key(b, first, "spiffe_problem");
+    cr_json_string(b, certrole_result_spiffe_problem(r));
     cr_json_key(b, first, "not_before");
     json_time(b, certrole_result_not_before(r));
     cr_json_key(b, first, "not_after");

@@ -19,6 +19,7 @@
 int cr_cli_verify(int argc, char **argv);
 int cr_cli_check(int argc, char **argv);         /* cli_check.c */
 int cr_cli_policy_check(int argc, char **argv);  /* cli_check.c */
+int cr_cli_trust(int argc, char **argv);         /* cli_trust.c: trust list */
 
 /* Whole file ("-" = stdin), NUL-terminated, malloc'd; *len excludes the
  * NUL. NULL with errno set on error (EFBIG past CR_CLI_MAX_FILE). */

@@ -166,6 +166,7 @@ static const char *san_prefix(certrole_san_type t)
     case CERTROLE_SAN_DNS: return "DNS";
     case CERTROLE_SAN_URI: return "URI";
     case CERTROLE_SAN_IP: return "IP";
+    case CERTROLE_SAN_UPN: return "UPN";
     }
     return "?";
 }
@@ -196,6 +197,10 @@ void cr_cli_print_result(FILE *out, const certrole_result *res)
             fprintf(out, "  %s %s:%s\n", i == 0 ? "SAN:        " : "            ", san_prefix(t),
                     v ? v : "");
         }
+        if (certrole_result_spiffe_id(res))
+            fprintf(out, "  SPIFFE ID:   %s\n", certrole_result_spiffe_id(res));
+        else if (certrole_result_spiffe_problem(res))
+            fprintf(out, "  SPIFFE ID:   none (%s)\n", certrole_result_spiffe_problem(res));
         const char *fp = certrole_result_fingerprint(res);
         fprintf(out, "  sha256:      %s\n", fp ? fp : "?");
         if (certrole_result_depth(res) > 0)

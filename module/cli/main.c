@@ -14,6 +14,7 @@ static void usage(FILE *to)
             "  verify        validate a certificate chain against CA files (no policy)\n"
             "  check         verify, map to roles and authorize under a policy file\n"
             "  policy-check  load a policy file and report errors\n"
+            "  trust list    list the trust anchors a policy loads\n"
             "\n"
             "  certrole COMMAND --help   options of a command\n"
             "  certrole --version        library version\n"
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
         return cr_cli_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "policy-check"))
         return cr_cli_policy_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "trust"))
+        return cr_cli_trust(argc - 1, argv + 1);
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
         printf("certrole %s\n", certrole_version());
         return CR_CLI_EXIT_OK;

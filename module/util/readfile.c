@@ -63,7 +63,7 @@ const struct stat *cr_rf_journal_find(const struct cr_rf_journal *j, const char 
     return st;
 }
 
-static void journal_note(const char *path, const struct stat *st)
+void cr_rf_journal_note(const char *path, const struct stat *st)
 {
     if (!journal)
         return;
@@ -166,7 +166,7 @@ char *cr_rf_read(const char *path, size_t max, const struct cr_rf_alloc *a,
     *len = n;
     /* What is recorded is what was read: the descriptor's identity, not
      * the path's, which a rename may already point elsewhere. */
-    journal_note(path, &st);
+    cr_rf_journal_note(path, &st);
     if (cap)
         *cap = c;
     return buf;

@@ -52,6 +52,10 @@ void cr_rf_journal_begin(struct cr_rf_journal *j);
 void cr_rf_journal_end(struct cr_rf_journal *j);
 struct cr_rf_journal *cr_rf_journal_current(void);
 const struct stat *cr_rf_journal_find(const struct cr_rf_journal *j, const char *path);
+/* Notes in the thread's journal (if one is open) that path had identity
+ * st when it was read; for what is read otherwise than whole, such as a
+ * directory's listing. */
+void cr_rf_journal_note(const char *path, const struct stat *st);
 
 /* One line for *why, e.g. "not a regular file (a FIFO)". path is stat'ed
  * again (without opening it) to name the kind of file. */

@@ -13,6 +13,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 #include "dn.h"
+#include "spiffe.h"
 #include "identity.h"
 
 /* The first problem found wins: it is the one the person sees. */
@@ -180,6 +181,19 @@ static char *ia5_text(const ASN1_IA5STRING *s)
     return strndup((const char *)d, (size_t)n);
 }
 
+/* A UPN otherName's value: a UTF8String (Microsoft's definition); NULL
+ * for another type or a NUL byte inside. */
+static char *upn_text(const ASN1_TYPE *t)
+{
+    if (!t || t->type != V_ASN1_UTF8STRING)
+        return NULL;
+    const unsigned char *d = ASN1_STRING_get0_data(t->value.utf8string);
+    int n = ASN1_STRING_length(t->value.utf8string);
+    if (n < 0 || memchr(d, '\0', (size_t)n))
+        return NULL;
+    return strndup((const char *)d, (size_t)n);
+}
+
 static char *ip_text(const ASN1_OCTET_STRING *s)
 {
     char buf[INET6_ADDRSTRLEN];
@@ -216,10 +230,18 @@ static int scan_sans(struct certrole_identity *id, X509 *leaf, char **msg, char 
         case GEN_DNS:   type = CERTROLE_SAN_DNS; what = "DNS"; v = ia5_text(g->d.dNSName); break;
         case GEN_URI:   type = CERTROLE_SAN_URI; what = "URI"; v = ia5_text(g->d.uniformResourceIdentifier); break;
         case GEN_IPADD: type = CERTROLE_SAN_IP; what = "IP"; v = ip_text(g->d.iPAddress); break;
-        default: continue; /* otherName, dirName, ...: not part of the identity view */
+        case GEN_OTHERNAME:
+            if (OBJ_obj2nid(g->d.otherName->type_id) != NID_ms_upn)
+                continue;   /* other otherNames are not part of the identity view */
+            type = CERTROLE_SAN_UPN;
+            what = "UPN";
+            v = upn_text(g->d.otherName->value);
+            break;
+        default: continue; /* dirName, ...: not part of the identity view */
         }
         const char *why = type == CERTROLE_SAN_IP ? "is not a 4- or 16-byte address"
-                                                  : "contains a NUL byte";
+                        : type == CERTROLE_SAN_UPN ? "is not a UTF8String without NUL bytes"
+                                                   : "contains a NUL byte";
         if (v && text_refused(v, tw, sizeof tw)) {
             free(v);
             v = NULL;
@@ -336,7 +358,7 @@ certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,
     int s = scan_sans(id, leaf, &m, &h);
     if (s == -1)
         bad = 1;
-    else if (s == -2)
+    else if (s == -2 || cr_spiffe_from_sans(id) < 0)
         nomem = 1;
     if (!id->email)
         id->email = subject_email;
@@ -382,6 +404,8 @@ void cr_identity_clear(struct certrole_identity *id)
     for (size_t i = 0; i < id->n_sans; i++)
         free(id->sans[i].value);
     free(id->sans);
+    free(id->spiffe);
+    free(id->spiffe_why);
     memset(id, 0, sizeof *id);
 }
 

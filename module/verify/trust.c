@@ -17,36 +17,19 @@
 
 struct cr_trust {
     X509_STORE *store;            /* anchors, CRLs and the verify params */
-    STACK_OF(X509_CRL) *crls;     /* loaded CRLs: nextUpdate, diagnostics */
-    char **files;                 /* NULL-terminated: files read */
+    struct cr_trust_load ld;      /* anchors with their files, CRLs, files read */
     int depth, purpose, strict, allow_ca_leaf;
-    int has_dir;                  /* ca-dir: anchors are looked up, not listed */
+    int has_dir;                  /* ca-dir: hashed CRLs are looked up, not listed */
     time_t crl_next_update;
     struct cr_ocsp *ocsp;         /* ocsp=leaf|chain, else NULL */
-    struct { const char *key; char *msg; } warn[2];   /* cr_trust_warning */
+    struct { const char *key; char *msg; } warn[3];   /* cr_trust_warning */
     size_t nwarn;
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#define errf cr_trust_errf
+#define ossl_reason cr_trust_ossl_reason
 
 /* ----- building the store -------------------------------------------------- */
-
-static const char *ossl_reason(void)
-{
-    unsigned long e = ERR_peek_last_error();
-    const char *r = e ? ERR_reason_error_string(e) : NULL;
-    return r ? r : "no detail";
-}
 
 void cr_trust_free(struct cr_trust *t)
 {
@@ -54,26 +37,10 @@ void cr_trust_free(struct cr_trust *t)
         return;
     X509_STORE_free(t->store);
     cr_ocsp_free(t->ocsp);
-    sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
+    cr_trust_ld_clear(&t->ld);
     for (size_t i = 0; i < t->nwarn; i++)
         free(t->warn[i].msg);
-    if (t->files)
-        for (char **f = t->files; *f; f++)
-            free(*f);
-    free(t->files);
     free(t);
-}
-
-static int add_file(struct cr_trust *t, size_t *n, const char *path)
-{
-    char **nf = realloc(t->files, (*n + 2) * sizeof *nf);
-    if (!nf)
-        return -1;
-    t->files = nf;
-    if (!(nf[*n] = strdup(path)))
-        return -1;
-    nf[++*n] = NULL;
-    return 0;
 }
 
 static certrole_code set_params(struct cr_trust *t, const struct cr_trust_opts *o,
@@ -130,7 +97,11 @@ static void precache_extensions(X509_STORE *store)
     sk_X509_pop_free(certs, X509_free);
 }
 
-static certrole_code load_ca_dir(struct cr_trust *t, const char *dir, char *err, size_t errlen)
+/* The anchors of a ca-dir are all read at build time; OpenSSL still
+ * looks the directory up by hash while verifying, for hashed CRLs
+ * (*.rN) and for entries added since (which also trigger a refresh). */
+static certrole_code load_ca_dir(struct cr_trust *t, const char *dir, int *has_crls, int *ncrls,
+                                 char *err, size_t errlen)
 {
     struct stat st;
     if (stat(dir, &st) != 0) {
@@ -141,11 +112,12 @@ static certrole_code load_ca_dir(struct cr_trust *t, const char *dir, char *err,
         errf(err, errlen, "ca-dir %s: not a directory", dir);
         return CERTROLE_E_POLICY_ERROR;
     }
-    if (X509_STORE_load_path(t->store, dir) != 1) {
+    certrole_code rc = cr_trust_load_dir(&t->ld, dir, has_crls, ncrls, err, errlen);
+    if (rc == CERTROLE_OK && X509_STORE_load_path(t->store, dir) != 1) {
         errf(err, errlen, "ca-dir %s: cannot be used (%s)", dir, ossl_reason());
         return CERTROLE_E_POLICY_ERROR;
     }
-    return CERTROLE_OK;
+    return rc;
 }
 
 /* Reads ca-file, ca-dir and every crl-file into t. *crl_source names the
@@ -154,45 +126,59 @@ static certrole_code load_ca_dir(struct cr_trust *t, const char *dir, char *err,
 static certrole_code load_files(struct cr_trust *t, const struct cr_trust_opts *o,
                                 char *crl_source, size_t srclen, char *err, size_t errlen)
 {
-    size_t nfiles = 0;
     certrole_code rc;
     crl_source[0] = '\0';
+    if (o->ca_password_file && !o->ca_file) {
+        errf(err, errlen, "ca-password-file %s: given without ca-file (it is the password of "
+             "a PKCS#12 ca-file)", o->ca_password_file);
+        return CERTROLE_E_POLICY_ERROR;
+    }
     if (o->ca_file) {
         int ncrls = 0;
-        rc = cr_trust_load_anchors(t->store, t->crls, o->ca_file, &ncrls, err, errlen);
+        char label[PATH_MAX + 16];
+        snprintf(label, sizeof label, "ca-file %s", o->ca_file);
+        rc = cr_trust_load_anchors(&t->ld, label, o->ca_file, o->ca_password_file, &ncrls,
+                                   err, errlen);
         if (rc != CERTROLE_OK)
             return rc;
         if (ncrls)
             snprintf(crl_source, srclen, "the CRLs in ca-file %s", o->ca_file);
-        if (add_file(t, &nfiles, o->ca_file) < 0)
-            return CERTROLE_E_NO_MEMORY;
     }
     if (o->ca_dir) {
-        int dir_crls = 0;
-        if ((rc = load_ca_dir(t, o->ca_dir, err, errlen)) != CERTROLE_OK ||
-            (rc = cr_trust_scan_dir(o->ca_dir, &dir_crls, err, errlen)) != CERTROLE_OK)
+        int hashed_crls = 0, ncrls = 0;
+        if ((rc = load_ca_dir(t, o->ca_dir, &hashed_crls, &ncrls, err, errlen)) != CERTROLE_OK)
             return rc;
-        if (!crl_source[0] && dir_crls)
-            snprintf(crl_source, srclen, "the hashed CRLs (*.rN) in ca-dir %s", o->ca_dir);
-        if (add_file(t, &nfiles, o->ca_dir) < 0)
-            return CERTROLE_E_NO_MEMORY;
+        if (!crl_source[0] && (hashed_crls || ncrls))
+            snprintf(crl_source, srclen, "the %s in ca-dir %s",
+                     hashed_crls ? "hashed CRLs (*.rN)" : "CRLs", o->ca_dir);
     }
     for (size_t i = 0; i < o->n_crl_files; i++) {
-        if ((rc = cr_trust_load_crls(t->crls, o->crl_files[i], err, errlen)) != CERTROLE_OK)
+        if ((rc = cr_trust_load_crls(t->ld.crls, o->crl_files[i], err, errlen)) != CERTROLE_OK)
             return rc;
         if (i == 0)
             snprintf(crl_source, srclen, "the CRLs of crl-file %s%s", o->crl_files[0],
                      o->n_crl_files > 1 ? " (and the other crl-file)" : "");
-        if (add_file(t, &nfiles, o->crl_files[i]) < 0)
+        if (cr_trust_ld_file(&t->ld, o->crl_files[i]) != CERTROLE_OK)
             return CERTROLE_E_NO_MEMORY;
     }
     return CERTROLE_OK;
 }
 
+static certrole_code add_anchors(struct cr_trust *t, char *err, size_t errlen)
+{
+    for (int i = 0; i < sk_X509_num(t->ld.anchors); i++)
+        if (!X509_STORE_add_cert(t->store, sk_X509_value(t->ld.anchors, i))) {
+            errf(err, errlen, "%s: certificate cannot be added to the store (%s)",
+                 t->ld.from[i], ossl_reason());
+            return CERTROLE_E_POLICY_ERROR;
+        }
+    return CERTROLE_OK;
+}
+
 static certrole_code add_crls(struct cr_trust *t, char *err, size_t errlen)
 {
-    for (int i = 0; i < sk_X509_CRL_num(t->crls); i++) {
-        X509_CRL *crl = sk_X509_CRL_value(t->crls, i);
+    for (int i = 0; i < sk_X509_CRL_num(t->ld.crls); i++) {
+        X509_CRL *crl = sk_X509_CRL_value(t->ld.crls, i);
         if (!X509_STORE_add_crl(t->store, crl)) {
             errf(err, errlen, "cannot add CRL to the store (%s)", ossl_reason());
             return CERTROLE_E_POLICY_ERROR;
@@ -285,17 +271,21 @@ certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **ou
     t->strict = o->strict;
     t->has_dir = o->ca_dir != NULL;
     t->allow_ca_leaf = o->allow_ca_leaf;
-    if (!(t->store = X509_STORE_new()) || !(t->crls = sk_X509_CRL_new_null()) ||
-        !(t->files = calloc(1, sizeof *t->files)))
+    if (!(t->store = X509_STORE_new()) || !(t->ld.crls = sk_X509_CRL_new_null()) ||
+        !(t->ld.anchors = sk_X509_new_null()))
         goto fail;
     ERR_clear_error();
     if ((rc = load_files(t, o, crl_source, sizeof crl_source, err, errlen)) != CERTROLE_OK ||
+        (rc = add_anchors(t, err, errlen)) != CERTROLE_OK ||
         (rc = add_crls(t, err, errlen)) != CERTROLE_OK)
         goto fail;
+    if (t->ld.p12_keys)
+        warn(t, "ca-file", "ca-file %s: the PKCS#12 file also holds a private key; its "
+             "certificates are trusted as anchors like the others", o->ca_file);
     effective(t, o, crl_source, &eff);
     /* A CRL check without any CRL would deny every peer: say so now. CRLs
      * may also come from a hashed ca-dir (*.r0), so that one is allowed. */
-    if (eff.crl_check != CR_CRL_NONE && sk_X509_CRL_num(t->crls) == 0 && !o->ca_dir) {
+    if (eff.crl_check != CR_CRL_NONE && sk_X509_CRL_num(t->ld.crls) == 0 && !o->ca_dir) {
         errf(err, errlen, "crl-check=%s but no CRL is loaded: add crl-file=",
              eff.crl_check == CR_CRL_LEAF ? "leaf" : "chain");
         rc = CERTROLE_E_POLICY_ERROR;
@@ -334,7 +324,16 @@ time_t cr_trust_crl_next_update(const struct cr_trust *t)
 const char *const *cr_trust_files(const struct cr_trust *t)
 {
     static const char *const none[] = { NULL };
-    return (t && t->files) ? (const char *const *)t->files : none;
+    return (t && t->ld.files) ? (const char *const *)t->ld.files : none;
+}
+
+X509 *cr_trust_anchor(const struct cr_trust *t, size_t i, const char **file)
+{
+    if (!t || i >= t->ld.nfrom)
+        return NULL;
+    if (file)
+        *file = t->ld.from[i];
+    return sk_X509_value(t->ld.anchors, (int)i);
 }
 
 /* ----- verification ---------------------------------------------------------- */
@@ -436,7 +435,7 @@ certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
         out->code = CERTROLE_E_NO_MEMORY;
         return CERTROLE_E_NO_MEMORY;
     }
-    X509_STORE_CTX_set0_crls(sctx, t->crls);
+    X509_STORE_CTX_set0_crls(sctx, t->ld.crls);
     int ok = X509_verify_cert(sctx);
     certrole_code rc;
     if (ok == 1) {
@@ -466,7 +465,7 @@ certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
             .depth = X509_STORE_CTX_get_error_depth(sctx),
             .cert = X509_STORE_CTX_get_current_cert(sctx),
             .chain = X509_STORE_CTX_get0_chain(sctx),
-            .crls = t->crls,
+            .crls = t->ld.crls,
             .max_depth = t->depth,
             .purpose = t->purpose,
             .sctx = sctx,

@@ -12,17 +12,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#define errf cr_trust_errf
 
 /* ----- options ------------------------------------------------------------ */
 
@@ -47,6 +37,7 @@ void cr_trust_opts_clear(struct cr_trust_opts *o)
     if (!o)
         return;
     free(o->ca_file);
+    free(o->ca_password_file);
     free(o->ca_dir);
     free_strv(o->crl_files, o->n_crl_files);
     free_strv(o->policies, o->n_policies);
@@ -130,8 +121,8 @@ static int parse_time(const char *v, time_t *out)
  * when it is here (and handled below): the unknown-key message and the
  * test that keeps the manual page in step read this table. */
 static const char *const trust_keys[] = {
-    "ca-file", "ca-dir", "crl-file", "crl-check", "depth", "purpose", "allow-ca-leaf",
-    "time", "strict", "policy", "explicit-policy", "inhibit-any", "inhibit-mapping",
+    "ca-file", "ca-password-file", "ca-dir", "crl-file", "crl-check", "depth", "purpose",
+    "allow-ca-leaf", "time", "strict", "policy", "explicit-policy", "inhibit-any", "inhibit-mapping",
     "ocsp", "ocsp-url", "ocsp-failure", "ocsp-timeout", "ocsp-nonce", "ocsp-skew",
 };
 #define N_TRUST_KEYS (sizeof trust_keys / sizeof trust_keys[0])
@@ -165,12 +156,13 @@ certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
         k++;
     if (k == N_TRUST_KEYS)
         return unknown_key(key, err, errlen);
-    if (!strcmp(key, "ca-file") || !strcmp(key, "ca-dir")) {
+    if (!strcmp(key, "ca-file") || !strcmp(key, "ca-dir") || !strcmp(key, "ca-password-file")) {
         if (!*value) {
             errf(err, errlen, "%s: empty path", key);
             return CERTROLE_E_POLICY_ERROR;
         }
-        char **slot = key[3] == 'f' ? &o->ca_file : &o->ca_dir;
+        char **slot = key[3] == 'f' ? &o->ca_file : key[3] == 'd' ? &o->ca_dir
+                    : &o->ca_password_file;
         if (*slot) {
             errf(err, errlen, "%s given twice (only one is allowed)", key);
             return CERTROLE_E_POLICY_ERROR;

@@ -1,6 +1,6 @@
 /*
  * The ldap realm: maps a verified certificate to a directory entry and its
- * groups to roles. See module/realms/ldap/README for the arguments.
+ * groups to roles. Its arguments are documented in certrole-realm-ldap(5).
  *
  * A lookup: cache (by SHA-256 fingerprint) -> a pooled connection ->
  * find the one entry -> roles from its attributes and group searches ->
