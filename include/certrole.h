@@ -66,12 +66,14 @@ typedef enum certrole_code {
     CERTROLE_E_INTERNAL             = 23, /* "internal_error" */
     CERTROLE_E_REALM_REFUSED        = 24, /* "realm_refused": a realm knows the peer and
                                              refuses it (ambiguous entry, disabled) */
-    CERTROLE_E_CHAIN_ORDER          = 25  /* "chain_order": the input holds no single
+    CERTROLE_E_CHAIN_ORDER          = 25, /* "chain_order": the input holds no single
                                              leaf (two end-entity certificates, a cycle) */
+    CERTROLE_E_OCSP_UNAVAILABLE     = 26  /* "ocsp_unavailable": no usable OCSP answer
+                                             (responder down, timeout, bad or stale response) */
     /* New codes are appended; CERTROLE_CODE_COUNT grows. */
 } certrole_code;
 
-#define CERTROLE_CODE_COUNT 26
+#define CERTROLE_CODE_COUNT 27
 
 typedef struct certrole_ctx certrole_ctx;
 typedef struct certrole_result certrole_result;

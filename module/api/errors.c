@@ -90,6 +90,9 @@ static const struct code_text codes[CERTROLE_CODE_COUNT] = {
     [CERTROLE_E_CHAIN_ORDER] = { "chain_order",
         "the certificates given hold no single leaf",
         "the file holds more than one end-entity certificate (or certificates that issue each other): put exactly one client certificate, followed by its intermediates" },
+    [CERTROLE_E_OCSP_UNAVAILABLE] = { "ocsp_unavailable",
+        "no usable OCSP answer for the certificate",
+        "check that the OCSP responder named in the message is reachable and answers for this CA with a current, properly signed response, or set ocsp-failure= in the trust line" },
 };
 
 static const struct code_text *lookup(certrole_code code)

@@ -21,6 +21,7 @@ struct cr_trust {
     int depth, purpose, strict, allow_ca_leaf;
     int has_dir;                  /* ca-dir: hashed CRLs are looked up, not listed */
     time_t crl_next_update;
+    struct cr_ocsp *ocsp;         /* ocsp=leaf|chain, else NULL */
     struct { const char *key; char *msg; } warn[3];   /* cr_trust_warning */
     size_t nwarn;
 };
@@ -35,6 +36,7 @@ void cr_trust_free(struct cr_trust *t)
     if (!t)
         return;
     X509_STORE_free(t->store);
+    cr_ocsp_free(t->ocsp);
     cr_trust_ld_clear(&t->ld);
     for (size_t i = 0; i < t->nwarn; i++)
         free(t->warn[i].msg);
@@ -228,6 +230,26 @@ static void effective(struct cr_trust *t, const struct cr_trust_opts *o, const c
              "to require them)");
 }
 
+/* ocsp-failure=crl promises that the CRL decides when the responder
+ * cannot: that needs a CRL the path validation consults. */
+static certrole_code build_ocsp(struct cr_trust *t, const struct cr_trust_opts *o,
+                                const struct cr_trust_opts *eff, char *err, size_t errlen)
+{
+    if (o->ocsp.failure == CR_OCSP_FAIL_CRL && eff->crl_check == CR_CRL_NONE) {
+        errf(err, errlen, "ocsp-failure: crl falls back to the CRL check, but %s: add "
+             "crl-file= (or use ocsp-failure=deny or allow)",
+             o->crl_check_set ? "crl-check=none turns it off" : "no CRL is loaded");
+        return CERTROLE_E_POLICY_ERROR;
+    }
+    if (o->ocsp.failure == CR_OCSP_FAIL_CRL && o->ocsp.mode == CR_OCSP_CHAIN &&
+        eff->crl_check != CR_CRL_CHAIN) {
+        errf(err, errlen, "ocsp-failure: crl with ocsp=chain falls back to the CRL check of "
+             "every certificate, but crl-check is leaf: set crl-check=chain");
+        return CERTROLE_E_POLICY_ERROR;
+    }
+    return cr_ocsp_new(&o->ocsp, t->store, o->ca_dir, &t->ocsp, err, errlen);
+}
+
 certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **out,
                              char *err, size_t errlen)
 {
@@ -272,6 +294,8 @@ certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **ou
     if ((rc = set_params(t, &eff, err, errlen)) != CERTROLE_OK)
         goto fail;
     precache_extensions(t->store);
+    if (o->ocsp.mode != CR_OCSP_OFF && (rc = build_ocsp(t, o, &eff, err, errlen)) != CERTROLE_OK)
+        goto fail;
     ERR_clear_error();
     *out = t;
     return CERTROLE_OK;
@@ -320,6 +344,7 @@ void cr_verified_clear(struct cr_verified *v)
         return;
     free(v->message);
     free(v->hint);
+    free(v->note);
     sk_X509_pop_free(v->chain, X509_free);
     memset(v, 0, sizeof *v);
 }
@@ -375,6 +400,23 @@ static certrole_code strict_extras(STACK_OF(X509) *chain, struct cr_verified *v)
     return set_out(v, rc, msg, hint);
 }
 
+/* Revocation by OCSP, for a chain path validation accepted. */
+static certrole_code ocsp_step(const struct cr_trust *t, struct cr_verified *v)
+{
+    struct cr_ocsp_outcome oc;
+    cr_ocsp_check(t->ocsp, v->chain, &oc);
+    v->ocsp_until = oc.until;
+    v->note = oc.note;
+    oc.note = NULL;
+    certrole_code rc = oc.code;
+    if (rc != CERTROLE_OK) {
+        rc = set_out(v, rc, oc.message, oc.hint);
+        oc.message = oc.hint = NULL;
+    }
+    cr_ocsp_outcome_clear(&oc);
+    return rc;
+}
+
 certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
                               STACK_OF(X509) *untrusted, struct cr_verified *out)
 {
@@ -409,7 +451,8 @@ certrole_code cr_trust_verify(const struct cr_trust *t, X509 *leaf,
                 out->not_after_min = na;
         }
         if ((rc = ca_leaf_check(t, leaf, out)) != CERTROLE_OK ||
-            (t->strict && (rc = strict_extras(out->chain, out)) != CERTROLE_OK)) {
+            (t->strict && (rc = strict_extras(out->chain, out)) != CERTROLE_OK) ||
+            (t->ocsp && (rc = ocsp_step(t, out)) != CERTROLE_OK)) {
             sk_X509_pop_free(out->chain, X509_free);
             out->chain = NULL;
             out->depth = 0;

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <openssl/x509.h>
 #include "certrole.h"
+#include "ocsp.h"
 
 enum cr_crl_check { CR_CRL_NONE = 0, CR_CRL_LEAF = 1, CR_CRL_CHAIN = 2 };
 
@@ -26,13 +27,15 @@ struct cr_trust_opts {
     size_t n_policies;
     int explicit_policy, inhibit_any, inhibit_map;  /* RFC 5280 policy inputs */
     int explicit_set;        /* explicit-policy= given; else yes when policy= is */
+    struct cr_ocsp_opts ocsp;  /* ocsp, ocsp-url, ocsp-failure, ocsp-timeout, ... */
 };
 
 void cr_trust_opts_init(struct cr_trust_opts *o);   /* defaults */
 void cr_trust_opts_clear(struct cr_trust_opts *o);
 /* Applies one 'trust' key=value from the policy (ca-file, ca-dir,
  * ca-password-file, crl-file [repeatable], crl-check, depth, purpose, time, strict, policy,
- * explicit-policy, inhibit-any, inhibit-mapping, allow-ca-leaf). Relative paths resolve
+ * explicit-policy, inhibit-any, inhibit-mapping, allow-ca-leaf, ocsp, ocsp-url,
+ * ocsp-failure, ocsp-timeout, ocsp-nonce, ocsp-skew). Relative paths resolve
  * against base_dir. Returns CERTROLE_OK or CERTROLE_E_POLICY_ERROR with a
  * message (no file:line; the caller adds it) in err. */
 certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
@@ -131,6 +134,8 @@ struct cr_verified {
     time_t not_after_min;       /* earliest notAfter in the chain (cache bound) */
     int x509_error;             /* raw X509_V_ERR_* for diagnostics/conformance */
     int error_depth;
+    time_t ocsp_until;          /* OCSP answers valid until (cache bound); 0: none */
+    char *note;                 /* an OK reached through ocsp-failure=, or NULL */
 };
 
 void cr_verified_clear(struct cr_verified *v);

@@ -22,6 +22,7 @@ void cr_trust_opts_init(struct cr_trust_opts *o)
     o->crl_check = CR_CRL_NONE;
     o->depth = -1;
     o->purpose = X509_PURPOSE_SSL_CLIENT;
+    cr_ocsp_opts_defaults(&o->ocsp);
 }
 
 static void free_strv(char **v, size_t n)
@@ -40,6 +41,7 @@ void cr_trust_opts_clear(struct cr_trust_opts *o)
     free(o->ca_dir);
     free_strv(o->crl_files, o->n_crl_files);
     free_strv(o->policies, o->n_policies);
+    free(o->ocsp.url);
     cr_trust_opts_init(o);
 }
 
@@ -121,6 +123,7 @@ static int parse_time(const char *v, time_t *out)
 static const char *const trust_keys[] = {
     "ca-file", "ca-password-file", "ca-dir", "crl-file", "crl-check", "depth", "purpose",
     "allow-ca-leaf", "time", "strict", "policy", "explicit-policy", "inhibit-any", "inhibit-mapping",
+    "ocsp", "ocsp-url", "ocsp-failure", "ocsp-timeout", "ocsp-nonce", "ocsp-skew",
 };
 #define N_TRUST_KEYS (sizeof trust_keys / sizeof trust_keys[0])
 
@@ -243,5 +246,8 @@ certrole_code cr_trust_opts_set(struct cr_trust_opts *o, const char *key,
             return CERTROLE_E_NO_MEMORY;
         return CERTROLE_OK;
     }
+    int orc = cr_ocsp_opts_set(&o->ocsp, key, value, err, errlen);
+    if (orc != 1)
+        return (certrole_code)orc;
     return unknown_key(key, err, errlen);   /* in the table, not handled: a bug */
 }

@@ -66,6 +66,7 @@ static time_t cache_until(const struct cr_config *cfg, const certrole_result *r,
         until = now + cfg->cache_ttl;
         break;
     case CERTROLE_E_REALM_UNAVAILABLE:   /* transient: retry next time */
+    case CERTROLE_E_OCSP_UNAVAILABLE:
     case CERTROLE_E_NO_MEMORY:
     case CERTROLE_E_INTERNAL:
     case CERTROLE_E_INVALID_ARGUMENT:
@@ -80,6 +81,9 @@ static time_t cache_until(const struct cr_config *cfg, const certrole_result *r,
     }
     if (v->not_after_min && v->not_after_min < until)
         until = v->not_after_min;
+    /* An answer that rests on OCSP lasts no longer than the OCSP answers. */
+    if (v->ocsp_until && v->ocsp_until < until)
+        until = v->ocsp_until;
     time_t crl = cr_trust_crl_next_update(cfg->trust);
     if (crl && crl < until)
         until = crl;
@@ -202,6 +206,8 @@ store:
     }
 finish:
     add_note(r, input_code == CERTROLE_OK ? input_msg : NULL);
+    if (r->code == CERTROLE_OK)
+        add_note(r, v.note);
     audit(ctx, r);
     free(idmsg);
     free(idhint);

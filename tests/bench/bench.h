@@ -59,6 +59,7 @@ void bench_realm_file(void); /* bench_realm.c: file realm 1M vs 1k */
 void bench_ldap(void);       /* bench_ldap.c: LDAP realm cached vs uncached */
 void bench_nginx(void);      /* bench_nginx.c: nginx keepalive mTLS req/s */
 void bench_lighttpd(void);   /* bench_lighttpd.c: lighttpd with/without the authorizer */
+void bench_ocsp(void);       /* bench_ocsp.c: OCSP-cached vs no OCSP; first fetch vs timeout */
 #endif
 
 /* One chain of the test PKI behind a certrole context (bench_verify.c):

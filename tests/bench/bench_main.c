@@ -38,7 +38,7 @@ int main(void)
     static const struct { const char *name; void (*fn)(void); } parts[] = {
         { "verify", bench_verify }, { "threads", bench_threads },
         { "realm", bench_realm_file }, { "ldap", bench_ldap }, { "nginx", bench_nginx },
-        { "lighttpd", bench_lighttpd },
+        { "lighttpd", bench_lighttpd }, { "ocsp", bench_ocsp },
     };
     /* CERTROLE_BENCH_ONLY=name[,name]: run only those parts */
     const char *only = getenv("CERTROLE_BENCH_ONLY");
