@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 #include "chain_order.h"
 #include "input.h"
+#include "trust.h"
 #include "verify.h"
 
 static const char HINT_FORMATS[] =
@@ -75,11 +76,7 @@ static int add_cert(struct dec *d, X509 *x)
     return 0;
 }
 
-static const char *ossl_reason(void)
-{
-    const char *r = ERR_reason_error_string(ERR_peek_last_error());
-    return r ? r : "no detail";
-}
+#define ossl_reason cr_trust_ossl_reason
 
 /* ----- DER ------------------------------------------------------------- */
 

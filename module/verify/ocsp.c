@@ -4,6 +4,7 @@
  * answer). The exchange itself is in ocsp_fetch.c. */
 #define _GNU_SOURCE
 #include "ocsp.h"
+#include "trust.h"
 #include "diagnose.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -23,17 +24,7 @@ struct cr_ocsp {
     struct cr_ocsp_cache *cache;
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#define errf cr_trust_errf
 
 /* ----- options -------------------------------------------------------------- */
 
