@@ -218,22 +218,19 @@ static certrole_code build_trust(struct cr_config *c, const struct cr_directive 
         }
     }
     e[0] = '\0';
-    rc = cr_trust_build(&o, &c->trust, e, sizeof e);
-    cr_trust_opts_clear(&o);
+    struct cr_trust_blame b = { NULL, 0 };
+    rc = cr_trust_build_blame(&o, &c->trust, e, sizeof e, &b);
     if (rc != CERTROLE_OK) {
-        /* Point at the option the message is about ("crl-file /x: ...")
-         * when it names one; else at the directive. */
+        /* At the option the failure is about (the loader says which, by
+         * key and position); else at the directive. */
         int line = d->line, col = d->col;
-        for (size_t i = 0; i < d->nargs; i++) {
-            size_t kl = strlen(d->args[i].key);
-            if (strncmp(e, d->args[i].key, kl) == 0 && (e[kl] == ' ' || e[kl] == ':') &&
-                (!*d->args[i].value || strstr(e, d->args[i].value) ||
-                 d->args[i].value[0] != '/')) {
+        for (size_t i = 0, seen = 0; b.key && i < d->nargs; i++)
+            if (strcmp(d->args[i].key, b.key) == 0 && seen++ == b.nth) {
                 line = d->args[i].line;
                 col = d->args[i].col;
                 break;
             }
-        }
+        cr_trust_opts_clear(&o);
         return at(err, rc == CERTROLE_E_NO_MEMORY ? rc : CERTROLE_E_POLICY_ERROR,
                   d->file, line, col, "trust: ", e[0] ? e : "cannot build the trust profile");
     }

@@ -123,12 +123,25 @@ static certrole_code load_ca_dir(struct cr_trust *t, const char *dir, int *has_c
 /* Reads ca-file, ca-dir and every crl-file into t. *crl_source names the
  * first place CRLs come from ("" when none): a CRL source turns
  * revocation checking on unless crl-check= says otherwise. */
+/* Names the option a failure is about (b may be NULL). */
+static certrole_code blame(struct cr_trust_blame *b, const char *key, size_t nth,
+                           certrole_code rc)
+{
+    if (b && rc != CERTROLE_OK) {
+        b->key = key;
+        b->nth = nth;
+    }
+    return rc;
+}
+
 static certrole_code load_files(struct cr_trust *t, const struct cr_trust_opts *o,
-                                char *crl_source, size_t srclen, char *err, size_t errlen)
+                                char *crl_source, size_t srclen, char *err, size_t errlen,
+                                struct cr_trust_blame *b)
 {
     certrole_code rc;
     crl_source[0] = '\0';
     if (o->ca_password_file && !o->ca_file) {
+        blame(b, "ca-password-file", 0, CERTROLE_E_POLICY_ERROR);
         errf(err, errlen, "ca-password-file %s: given without ca-file (it is the password of "
              "a PKCS#12 ca-file)", o->ca_password_file);
         return CERTROLE_E_POLICY_ERROR;
@@ -140,21 +153,22 @@ static certrole_code load_files(struct cr_trust *t, const struct cr_trust_opts *
         rc = cr_trust_load_anchors(&t->ld, label, o->ca_file, o->ca_password_file, &ncrls,
                                    err, errlen);
         if (rc != CERTROLE_OK)
-            return rc;
+            return blame(b, strstr(err, "ca-password-file") == err ? "ca-password-file"
+                         : "ca-file", 0, rc);
         if (ncrls)
             snprintf(crl_source, srclen, "the CRLs in ca-file %s", o->ca_file);
     }
     if (o->ca_dir) {
         int hashed_crls = 0, ncrls = 0;
         if ((rc = load_ca_dir(t, o->ca_dir, &hashed_crls, &ncrls, err, errlen)) != CERTROLE_OK)
-            return rc;
+            return blame(b, "ca-dir", 0, rc);
         if (!crl_source[0] && (hashed_crls || ncrls))
             snprintf(crl_source, srclen, "the %s in ca-dir %s",
                      hashed_crls ? "hashed CRLs (*.rN)" : "CRLs", o->ca_dir);
     }
     for (size_t i = 0; i < o->n_crl_files; i++) {
         if ((rc = cr_trust_load_crls(t->ld.crls, o->crl_files[i], err, errlen)) != CERTROLE_OK)
-            return rc;
+            return blame(b, "crl-file", i, rc);
         if (i == 0)
             snprintf(crl_source, srclen, "the CRLs of crl-file %s%s", o->crl_files[0],
                      o->n_crl_files > 1 ? " (and the other crl-file)" : "");
@@ -233,25 +247,32 @@ static void effective(struct cr_trust *t, const struct cr_trust_opts *o, const c
 /* ocsp-failure=crl promises that the CRL decides when the responder
  * cannot: that needs a CRL the path validation consults. */
 static certrole_code build_ocsp(struct cr_trust *t, const struct cr_trust_opts *o,
-                                const struct cr_trust_opts *eff, char *err, size_t errlen)
+                                const struct cr_trust_opts *eff, char *err, size_t errlen,
+                                struct cr_trust_blame *b)
 {
     if (o->ocsp.failure == CR_OCSP_FAIL_CRL && eff->crl_check == CR_CRL_NONE) {
         errf(err, errlen, "ocsp-failure: crl falls back to the CRL check, but %s: add "
              "crl-file= (or use ocsp-failure=deny or allow)",
              o->crl_check_set ? "crl-check=none turns it off" : "no CRL is loaded");
-        return CERTROLE_E_POLICY_ERROR;
+        return blame(b, "ocsp-failure", 0, CERTROLE_E_POLICY_ERROR);
     }
     if (o->ocsp.failure == CR_OCSP_FAIL_CRL && o->ocsp.mode == CR_OCSP_CHAIN &&
         eff->crl_check != CR_CRL_CHAIN) {
         errf(err, errlen, "ocsp-failure: crl with ocsp=chain falls back to the CRL check of "
              "every certificate, but crl-check is leaf: set crl-check=chain");
-        return CERTROLE_E_POLICY_ERROR;
+        return blame(b, "ocsp-failure", 0, CERTROLE_E_POLICY_ERROR);
     }
     return cr_ocsp_new(&o->ocsp, t->store, o->ca_dir, &t->ocsp, err, errlen);
 }
 
 certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **out,
                              char *err, size_t errlen)
+{
+    return cr_trust_build_blame(o, out, err, errlen, NULL);
+}
+
+certrole_code cr_trust_build_blame(const struct cr_trust_opts *o, struct cr_trust **out,
+                                   char *err, size_t errlen, struct cr_trust_blame *b)
 {
     if (!o || !out)
         return CERTROLE_E_INVALID_ARGUMENT;
@@ -275,7 +296,7 @@ certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **ou
         !(t->ld.anchors = sk_X509_new_null()))
         goto fail;
     ERR_clear_error();
-    if ((rc = load_files(t, o, crl_source, sizeof crl_source, err, errlen)) != CERTROLE_OK ||
+    if ((rc = load_files(t, o, crl_source, sizeof crl_source, err, errlen, b)) != CERTROLE_OK ||
         (rc = add_anchors(t, err, errlen)) != CERTROLE_OK ||
         (rc = add_crls(t, err, errlen)) != CERTROLE_OK)
         goto fail;
@@ -288,13 +309,14 @@ certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **ou
     if (eff.crl_check != CR_CRL_NONE && sk_X509_CRL_num(t->ld.crls) == 0 && !o->ca_dir) {
         errf(err, errlen, "crl-check=%s but no CRL is loaded: add crl-file=",
              eff.crl_check == CR_CRL_LEAF ? "leaf" : "chain");
-        rc = CERTROLE_E_POLICY_ERROR;
+        rc = blame(b, "crl-check", 0, CERTROLE_E_POLICY_ERROR);
         goto fail;
     }
     if ((rc = set_params(t, &eff, err, errlen)) != CERTROLE_OK)
         goto fail;
     precache_extensions(t->store);
-    if (o->ocsp.mode != CR_OCSP_OFF && (rc = build_ocsp(t, o, &eff, err, errlen)) != CERTROLE_OK)
+    if (o->ocsp.mode != CR_OCSP_OFF &&
+        (rc = build_ocsp(t, o, &eff, err, errlen, b)) != CERTROLE_OK)
         goto fail;
     ERR_clear_error();
     *out = t;

@@ -48,6 +48,12 @@ struct cr_trust;  /* opaque */
  * and writes a one-line message ("crl-file /x: not a CRL") into err. */
 certrole_code cr_trust_build(const struct cr_trust_opts *o, struct cr_trust **out,
                              char *err, size_t errlen);
+/* The option a cr_trust_build_blame failure is about: its key and which
+ * of the options with that key (0 = the first); key NULL when the
+ * failure is about the directive as a whole. */
+struct cr_trust_blame { const char *key; size_t nth; };
+certrole_code cr_trust_build_blame(const struct cr_trust_opts *o, struct cr_trust **out,
+                                   char *err, size_t errlen, struct cr_trust_blame *b);
 void cr_trust_free(struct cr_trust *t);
 
 /* Warnings about the profile as given, such as CRLs loaded next to
