@@ -228,6 +228,14 @@ START_TEST(bad_trust_and_option)
     expect_error(t, "2:14: option audit: expected yes or no");
     free(t);
     expect_error("trust \\\n   ca-file=does-not-exist.pem\n", "2:4: trust: ");
+    /* the second of two crl-file options is the missing one: the error
+     * points at it, not at the first (whose path the message contains) */
+    const char *crl = tu_pki("crl.pem");
+    t = tu_strf("trust ca-file=%s crl-file=%s crl-file=%s.missing\n", ca(), crl, crl);
+    want = tu_strf("1:%zu: trust: crl-file", strlen(ca()) + 16 + 9 + strlen(crl) + 1);
+    expect_error(t, want);
+    free(want);
+    free(t);
 }
 END_TEST
 
