@@ -90,103 +90,88 @@ static time_t cache_until(const struct cr_config *cfg, const certrole_result *r,
     return until;
 }
 
-certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
-                        certrole_code input_code, const char *input_msg,
-                        const char *input_hint, certrole_result **res)
+/* What cr_verify learnt from the cache on its way in. */
+struct lookup {
+    struct cr_config *cfg;   /* referenced on a miss */
+    cr_cache_key key;        /* key.n 0: not cacheable */
+    time_t now;
+    int use_cache;
+};
+
+/* Looks the chain up in the cache. The cache is consulted inside the
+ * ctx's reader slot, without a reference on the configuration: a swap
+ * (which retires the old cache) cannot happen meanwhile, and a hit holds
+ * what it needs through the result. Only a miss, the slow path, takes a
+ * reference: a shared counter touched by every call would stop the
+ * cached path from scaling across cores. Returns 1 with *res a hit's
+ * view (NULL when out of memory), 0 on a miss (l->cfg referenced), -1
+ * when the ctx has no configuration. */
+static int lookup(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted, int cacheable,
+                  struct lookup *l, certrole_result **res)
 {
-    if (!res)
-        return CERTROLE_E_INVALID_ARGUMENT;
-    *res = NULL;
-    if (!ctx)
-        return CERTROLE_E_INVALID_ARGUMENT;
-
-    certrole_result *r = NULL;
-    struct cr_verified v;
-    memset(&v, 0, sizeof v);
-    cr_cache_key key = { .n = 0 };
-    time_t now = 0;
-    char *idmsg = NULL, *idhint = NULL;
-    int use_cache = 0, went_stale = 0;
-
-    /* The cache is consulted inside the ctx's reader slot, without a
-     * reference on the configuration: a swap (which retires the old
-     * cache) cannot happen meanwhile, and a hit holds its configuration
-     * through the result. Only a miss, the slow path, takes a reference:
-     * a shared counter touched by every call would stop the cached path
-     * from scaling across cores. */
     struct cr_ctx_reader rd;
+    int went_stale = 0;
     struct cr_config *cfg = cr_ctx_enter(ctx, &rd);
     if (!cfg) {
         cr_ctx_leave(&rd);
-        return CERTROLE_E_INTERNAL;
+        return -1;
     }
     /* Changed files are applied by a thread of this process, started
      * here rather than at open so that it exists after a fork. */
     if (cfg->refresh > 0)
         cr_refresh_start(ctx);
-    if (input_code == CERTROLE_OK && leaf && cfg->cache && !input_msg) {
-        now = time(NULL);
-        use_cache = cr_cache_usable(cfg->cache, now, config_changed, cfg, &went_stale);
+    certrole_result *hit = NULL;
+    if (cacheable && cfg->cache) {
+        l->now = time(NULL);
+        l->use_cache = cr_cache_usable(cfg->cache, l->now, config_changed, cfg, &went_stale);
         /* A hit is shared and immutable: nothing below may write to it. */
-        if (use_cache && cr_cache_key_init(&key, leaf, untrusted) == 0 &&
-            (r = cr_cache_get(cfg->cache, &key, now)) != NULL) {
-            cr_ctx_leave(&rd);
-            /* The caller gets its own view, so per-caller fields (the
-             * peer's address) never reach the shared result. */
-            certrole_result *view = cr_result_view(r);
-            if (!view) {
-                cr_result_release(r);
-                return CERTROLE_E_NO_MEMORY;
-            }
-            audit(ctx, view);
-            *res = view;
-            return view->code;
-        }
+        if (l->use_cache && cr_cache_key_init(&l->key, leaf, untrusted) == 0)
+            hit = cr_cache_get(cfg->cache, &l->key, l->now);
+    }
+    if (hit) {
+        cr_ctx_leave(&rd);
+        /* The caller gets its own view, so per-caller fields (the peer's
+         * address) never reach the shared result. */
+        if (!(*res = cr_result_view(hit)))
+            cr_result_release(hit);
+        return 1;
     }
     cr_config_ref(cfg);
     cr_ctx_leave(&rd);
+    l->cfg = cfg;
     if (went_stale)
         cr_log_write(&cfg->log, CERTROLE_LOG_WARNING,
                      "a CA, CRL, policy or realm file changed: verification cache off"
                      " until the policy is reloaded");
+    return 0;
+}
 
-    if (input_code != CERTROLE_OK || !leaf) {
-        if (!(r = cr_result_new(cfg->decision)))
-            goto nomem;
-        if (leaf) {
-            /* Even partially filled, the identity explains the denial. */
-            (void)cr_identity_from_leaf(&r->id, leaf, &idmsg, &idhint);
-            r->have_id = 1;
-        }
-        if (input_code == CERTROLE_OK)
-            input_code = CERTROLE_E_NO_CERTIFICATE;
-        cr_result_set(r, input_code, input_msg, input_hint);
-        goto finish;
-    }
-
-    if (!(r = cr_result_new(cfg->decision)))
-        goto nomem;
-    certrole_code idrc = cr_identity_from_leaf(&r->id, leaf, &idmsg, &idhint);
+/* Judges a decoded leaf into r: identity, path validation, the anchor's
+ * name, the realm stack. Returns 1 when r may be cached, 0 when not. */
+static int judge(certrole_ctx *ctx, struct cr_config *cfg, certrole_result *r, X509 *leaf,
+                 STACK_OF(X509) *untrusted, struct cr_verified *v, char **idmsg, char **idhint)
+{
+    certrole_code idrc = cr_identity_from_leaf(&r->id, leaf, idmsg, idhint);
     r->have_id = 1;
-    certrole_code trc = cr_trust_verify(cfg->trust, leaf, untrusted, &v);
+    certrole_code trc = cr_trust_verify(cfg->trust, leaf, untrusted, v);
     if (trc != CERTROLE_OK) {
-        cr_result_set(r, trc, v.message, v.hint);
-        goto store;
+        cr_result_set(r, trc, v->message, v->hint);
+        return 1;
     }
-    r->depth = v.depth;
-    certrole_code arc = v.chain && v.depth > 0
-        ? cr_identity_set_anchor(&r->id, sk_X509_value(v.chain, v.depth - 1)) : CERTROLE_OK;
+    r->depth = v->depth;
+    certrole_code arc = v->chain && v->depth > 0
+        ? cr_identity_set_anchor(&r->id, sk_X509_value(v->chain, v->depth - 1)) : CERTROLE_OK;
     if (arc != CERTROLE_OK) {
         /* Pass the real cause on: realms bind entries to the anchor's name,
          * so one that cannot be read is a refusal (bad_name), not no_memory. */
         cr_result_set(r, arc, arc == CERTROLE_E_BAD_NAME
                       ? "the trust anchor's subject name cannot be rendered as an RFC 4514 "
                         "name (NUL byte or undecodable value)" : NULL, NULL);
-        goto finish;
+        return 0;
     }
     if (idrc != CERTROLE_OK) {
-        cr_result_set(r, idrc, idmsg, idhint);
-        goto store;
+        cr_result_set(r, idrc, *idmsg, *idhint);
+        return 1;
     }
     struct cr_stack_outcome o;
     memset(&o, 0, sizeof o);
@@ -197,31 +182,70 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     else
         cr_result_set(r, src, o.message, NULL);
     cr_stack_outcome_clear(&o);
+    return 1;
+}
 
-store:
-    if (use_cache && key.n) {
-        time_t until = cache_until(cfg, r, &v, now);
-        if (until > now)
-            cr_cache_put(cfg->cache, &key, r, until, now);
+/* A refusal decided before any verification: the input could not be
+ * decoded into a leaf. The identity, even partial, explains it. */
+static void refuse_input(certrole_result *r, X509 *leaf, certrole_code input_code,
+                         const char *input_msg, const char *input_hint, char **idmsg,
+                         char **idhint)
+{
+    if (leaf) {
+        (void)cr_identity_from_leaf(&r->id, leaf, idmsg, idhint);
+        r->have_id = 1;
     }
-finish:
-    add_note(r, input_code == CERTROLE_OK ? input_msg : NULL);
-    if (r->code == CERTROLE_OK)
-        add_note(r, v.note);
-    audit(ctx, r);
-    free(idmsg);
-    free(idhint);
-    cr_verified_clear(&v);
-    cr_config_unref(cfg);
-    *res = r;
-    return r->code;
+    if (input_code == CERTROLE_OK)
+        input_code = CERTROLE_E_NO_CERTIFICATE;
+    cr_result_set(r, input_code, input_msg, input_hint);
+}
 
-nomem:
+certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
+                        certrole_code input_code, const char *input_msg,
+                        const char *input_hint, certrole_result **res)
+{
+    if (!res)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    *res = NULL;
+    if (!ctx)
+        return CERTROLE_E_INVALID_ARGUMENT;
+    struct lookup l;
+    memset(&l, 0, sizeof l);
+    int decoded = input_code == CERTROLE_OK && leaf;
+    int found = lookup(ctx, leaf, untrusted, decoded && !input_msg, &l, res);
+    if (found < 0)
+        return CERTROLE_E_INTERNAL;
+    if (found > 0) {
+        if (!*res)
+            return CERTROLE_E_NO_MEMORY;
+        audit(ctx, *res);
+        return (*res)->code;
+    }
+    struct cr_config *cfg = l.cfg;
+    struct cr_verified v;
+    memset(&v, 0, sizeof v);
+    char *idmsg = NULL, *idhint = NULL;
+    certrole_result *r = cr_result_new(cfg->decision);
+    if (r && !decoded) {
+        refuse_input(r, leaf, input_code, input_msg, input_hint, &idmsg, &idhint);
+    } else if (r && judge(ctx, cfg, r, leaf, untrusted, &v, &idmsg, &idhint) &&
+               l.use_cache && l.key.n) {
+        time_t until = cache_until(cfg, r, &v, l.now);
+        if (until > l.now)
+            cr_cache_put(cfg->cache, &l.key, r, until, l.now);
+    }
+    if (r) {
+        add_note(r, input_code == CERTROLE_OK ? input_msg : NULL);
+        if (r->code == CERTROLE_OK)
+            add_note(r, v.note);
+        audit(ctx, r);
+        *res = r;
+    }
     free(idmsg);
     free(idhint);
     cr_verified_clear(&v);
     cr_config_unref(cfg);
-    return CERTROLE_E_NO_MEMORY;
+    return r ? r->code : CERTROLE_E_NO_MEMORY;
 }
 
 certrole_code certrole_verify_x509(certrole_ctx *ctx, X509 *leaf,
