@@ -71,6 +71,9 @@ START_TEST(right_certificate_reaches_backend_with_user_and_roles)
     char *acc = nt_access(&n);
     ck_assert_msg(strstr(acc, "200 code=ok user=crm roles=invoice-readonly"), "%s", acc);
     ck_assert_msg(strstr(acc, "subject=\"" CLIENT_DN "\""), "%s", acc);
+    /* the client certificate's one URI SAN is a SPIFFE ID */
+    ck_assert_msg(strstr(acc, "uri=/InvoiceService/list spiffe=spiffe://acme.example/crm"), "%s",
+                  acc);
     free(acc);
     free(body);
     ngx_stop(&n);
@@ -232,7 +235,7 @@ START_TEST(certrole_off_location_is_untouched)
     ck_assert_msg(body && strstr(body, "user=[] roles=[] cert=[]"), "%s", body ? body : "");
     free(body);
     char *acc = nt_access(&n);
-    ck_assert_msg(strstr(acc, "200 code=- user=- roles=- subject=\"-\" uri=/open/x"), "%s", acc);
+    ck_assert_msg(strstr(acc, "200 code=- user=- roles=- subject=\"-\" uri=/open/x spiffe=-"), "%s", acc);
     free(acc);
     ngx_stop(&n);
 }

@@ -97,7 +97,8 @@ enum {
     NGX_HTTP_CERTROLE_VAR_USER,
     NGX_HTTP_CERTROLE_VAR_ROLES,
     NGX_HTTP_CERTROLE_VAR_CODE,
-    NGX_HTTP_CERTROLE_VAR_SUBJECT
+    NGX_HTTP_CERTROLE_VAR_SUBJECT,
+    NGX_HTTP_CERTROLE_VAR_SPIFFE_ID
 };
 
 static ngx_http_variable_t  ngx_http_certrole_vars[] = {
@@ -113,6 +114,9 @@ static ngx_http_variable_t  ngx_http_certrole_vars[] = {
 
     { ngx_string("certrole_subject"), NULL, ngx_http_certrole_variable,
       NGX_HTTP_CERTROLE_VAR_SUBJECT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("certrole_spiffe_id"), NULL, ngx_http_certrole_variable,
+      NGX_HTTP_CERTROLE_VAR_SPIFFE_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -486,6 +490,10 @@ ngx_http_certrole_variable(ngx_http_request_t *r,
 
     case NGX_HTTP_CERTROLE_VAR_SUBJECT:
         s = rctx->res ? certrole_result_subject(rctx->res) : NULL;
+        break;
+
+    case NGX_HTTP_CERTROLE_VAR_SPIFFE_ID:
+        s = rctx->res ? certrole_result_spiffe_id(rctx->res) : NULL;
         break;
 
     case NGX_HTTP_CERTROLE_VAR_ROLES:
