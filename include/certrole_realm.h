@@ -64,8 +64,12 @@ typedef enum certrole_identity_field {
     CERTROLE_ID_SERIAL = 7,        /* upper-case hex */
     CERTROLE_ID_FINGERPRINT = 8,   /* SHA-256 of the leaf DER, lower-case hex */
     CERTROLE_ID_CN = 9,            /* the subject's single CN, or NULL */
-    CERTROLE_ID_EMAIL = 10         /* first rfc822Name SAN (or subject
+    CERTROLE_ID_EMAIL = 10,        /* first rfc822Name SAN (or subject
                                       emailAddress), or NULL */
+    CERTROLE_ID_SPIFFE = 11,       /* the X.509-SVID's SPIFFE ID, or NULL */
+    CERTROLE_ID_UPN = 12,          /* first UPN otherName SAN, or NULL */
+    CERTROLE_ID_DNS = 13,          /* first dNSName SAN, or NULL */
+    CERTROLE_ID_URI = 14           /* first URI SAN, or NULL */
 } certrole_identity_field;
 
 /* A string field of the identity, or NULL when absent. Borrowed. */

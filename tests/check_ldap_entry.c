@@ -124,6 +124,38 @@ START_TEST(filter_placeholders_serial_issuer_fingerprint)
 }
 END_TEST
 
+/* %{upn}, %{spiffe}, %{dns}, %{uri}: the first value of each SAN type,
+ * RFC 4515-escaped; a certificate without one is not found and no filter
+ * with a hole in it is sent; a spiffe URI that is not an SVID's ID is no
+ * %{spiffe}. */
+START_TEST(filter_placeholders_from_subject_alt_names)
+{
+    char *u = lh_uri();
+    void *st = lh_realm(u, "base=" PEOPLE, "filter=(uid=%{upn})", "role-attr=none", NULL);
+    lh_expect_found(st, lf_cert("upnuser"), "upn@ACME.example");
+    /* "*)(uid=*" as a UPN matches only itself: not found, never every entry */
+    struct lh_result r = lh_look(st, lf_cert("inj-upn"));
+    ASSERT_STATUS(r, CERTROLE_REALM_NOT_FOUND);
+    lh_result_free(&r);
+    ck_assert_int_eq(lf_log_count(&lh_srv, "filter=\"(uid=*)"), 0);   /* never unescaped */
+    lh_expect_status(st, tu_pki("client.pem"), CERTROLE_REALM_NOT_FOUND);   /* no UPN */
+    lh_ops->close(st);
+
+    st = lh_realm(u, "base=" PEOPLE, "filter=(labeledURI=%{spiffe})", "role-attr=none", NULL);
+    lh_expect_found(st, lf_cert("svid"), "svid");
+    r = lh_look(st, lf_cert("inj-svid"));   /* two URI SANs: no SPIFFE ID */
+    ASSERT_STATUS(r, CERTROLE_REALM_NOT_FOUND);
+    lh_result_free(&r);
+    lh_ops->close(st);
+
+    st = lh_realm(u, "base=" PEOPLE, "filter=(&(associatedDomain=%{dns})(labeledURI=%{uri}))",
+                  "role-attr=none", NULL);
+    lh_expect_found(st, lf_cert("svid"), "svid");
+    lh_ops->close(st);
+    free(u);
+}
+END_TEST
+
 START_TEST(certificate_map_matches_the_exact_certificate)
 {
     char *u = lh_uri();
@@ -202,6 +234,7 @@ static Suite *ldap_entry_suite(void)
     tcase_add_test(tc_entry, dn_map_finds_the_entry_named_by_the_subject);
     tcase_add_test(tc_entry, filter_map_finds_one_entry_and_refuses_two);
     tcase_add_test(tc_entry, filter_placeholders_serial_issuer_fingerprint);
+    tcase_add_test(tc_entry, filter_placeholders_from_subject_alt_names);
     tcase_add_test(tc_entry, certificate_map_matches_the_exact_certificate);
     tcase_add_test(tc_entry, filter_injection_through_certificate_fields_finds_nothing);
     tcase_add_test(tc_entry, a_referral_beside_the_entry_is_not_taken_as_found);

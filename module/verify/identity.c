@@ -411,6 +411,16 @@ void cr_identity_clear(struct certrole_identity *id)
 
 /* ----- the realm SPI's read-only view ---------------------------------- */
 
+/* The first subjectAltName of a type, or NULL: a template takes one
+ * value, and the certificate's order is the issuer's. */
+static const char *first_san(const certrole_identity *id, certrole_san_type t)
+{
+    for (size_t i = 0; i < id->n_sans; i++)
+        if (id->sans[i].type == t)
+            return id->sans[i].value;
+    return NULL;
+}
+
 const char *certrole_identity_get(const certrole_identity *id, certrole_identity_field f)
 {
     if (!id)
@@ -426,6 +436,10 @@ const char *certrole_identity_get(const certrole_identity *id, certrole_identity
     case CERTROLE_ID_FINGERPRINT: return id->fingerprint;
     case CERTROLE_ID_CN: return id->cn;
     case CERTROLE_ID_EMAIL: return id->email;
+    case CERTROLE_ID_SPIFFE: return id->spiffe;
+    case CERTROLE_ID_UPN: return first_san(id, CERTROLE_SAN_UPN);
+    case CERTROLE_ID_DNS: return first_san(id, CERTROLE_SAN_DNS);
+    case CERTROLE_ID_URI: return first_san(id, CERTROLE_SAN_URI);
     }
     return NULL;
 }

@@ -27,19 +27,28 @@ static const struct {
     const char *name, *cn;
     long serial;
     const char *issuer_cn;
+    const char *san;   /* subjectAltName, or NULL */
 } made[] = {
-    { "esc", "#Smith, J. \"Jack\" <jack+ops>; a\\b=c", 0, NULL },   /* every RFC 4514 special */
-    { "inj-star", "*", 0, NULL },
-    { "inj-or", "*)(uid=*", 0, NULL },
-    { "inj-guest", "Guest*", 0, NULL },
-    { "inj-nul", "\\00", 0, NULL },
-    { "inj-close", "x)(|(objectClass=*)", 0, NULL },
-    { "paren", "a)(b", 0, NULL },
-    { "staruser", "star*user", 0, NULL },
-    { "starprefix", "star*", 0, NULL },
-    { "serialuser", "Serial Holder", 0x5E71A1, NULL },          /* %{serial} */
-    { "oddissuer", "Odd Issuer User", 0, "Odd* (CA), test" },  /* %{issuer} */
-    { "inj-issuer", "Odd Issuer User", 0, "*" },               /* %{issuer} injection */
+    { "esc", "#Smith, J. \"Jack\" <jack+ops>; a\\b=c", 0, NULL, NULL },   /* every RFC 4514 special */
+    { "inj-star", "*", 0, NULL, NULL },
+    { "inj-or", "*)(uid=*", 0, NULL, NULL },
+    { "inj-guest", "Guest*", 0, NULL, NULL },
+    { "inj-nul", "\\00", 0, NULL, NULL },
+    { "inj-close", "x)(|(objectClass=*)", 0, NULL, NULL },
+    { "paren", "a)(b", 0, NULL, NULL },
+    { "staruser", "star*user", 0, NULL, NULL },
+    { "starprefix", "star*", 0, NULL, NULL },
+    { "serialuser", "Serial Holder", 0x5E71A1, NULL, NULL },          /* %{serial} */
+    { "oddissuer", "Odd Issuer User", 0, "Odd* (CA), test", NULL },  /* %{issuer} */
+    { "inj-issuer", "Odd Issuer User", 0, "*", NULL },               /* %{issuer} injection */
+    { "upnuser", "UPN Holder", 0, NULL,                          /* %{upn} */
+      "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:upn@ACME.example" },
+    { "inj-upn", "UPN Holder", 0, NULL,                          /* %{upn} injection */
+      "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:*)(uid=*" },
+    { "svid", "SVID Holder", 0, NULL,                            /* %{spiffe} %{dns} %{uri} */
+      "URI:spiffe://acme.example/ns/billing/sa/api,DNS:api.acme.example" },
+    { "inj-svid", "SVID Holder", 0, NULL,                        /* not an SVID: two URIs */
+      "URI:spiffe://acme.example/ns/billing/sa/api,URI:spiffe://evil.example/x" },
 };
 
 double lf_now(void)
@@ -101,7 +110,7 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 /* A client certificate with the given CN, issued by the test PKI's
  * issuing CA: NAME.pem, NAME.key, NAME-chain.pem in dir. */
 static int make_cert(const char *name, const char *cn, long fixed_serial,
-                     const char *issuer_cn, X509 *ca, EVP_PKEY *ca_key)
+                     const char *issuer_cn, const char *san, X509 *ca, EVP_PKEY *ca_key)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256");
     X509 *x = X509_new();
@@ -128,6 +137,7 @@ static int make_cert(const char *name, const char *cn, long fixed_serial,
          add_ext(x, ca, NID_ext_key_usage, "clientAuth") &&
          add_ext(x, ca, NID_subject_key_identifier, "hash") &&
          add_ext(x, ca, NID_authority_key_identifier, "keyid") &&
+         (!san || add_ext(x, ca, NID_subject_alt_name, san)) &&
          X509_sign(x, ca_key, EVP_sha256()) > 0;
     char path[4096];
     FILE *f;
@@ -299,7 +309,8 @@ void lf_prepare(void)
     EVP_PKEY *ca_key = read_key(tu_pki("int-ca.key"));
     int ok = ca && ca_key;
     for (size_t i = 0; ok && i < sizeof made / sizeof made[0]; i++)
-        ok = make_cert(made[i].name, made[i].cn, made[i].serial, made[i].issuer_cn, ca, ca_key);
+        ok = make_cert(made[i].name, made[i].cn, made[i].serial, made[i].issuer_cn, made[i].san,
+                       ca, ca_key);
     X509_free(ca);
     EVP_PKEY_free(ca_key);
     ck_assert_msg(ok, "cannot make test certificates from %s", tu_pki("int-ca.pem"));
@@ -453,6 +464,19 @@ void lf_identity(const char *pem_path, struct certrole_identity *id)
                                 (size_t)ASN1_STRING_length(g->d.rfc822Name));
     }
     GENERAL_NAMES_free(sans);
+    /* subjectAltNames by type and the SPIFFE ID, as the library reads them */
+    struct certrole_identity lib;
+    char *m = NULL, *h = NULL;
+    (void)cr_identity_from_leaf(&lib, x, &m, &h);
+    id->sans = lib.sans;
+    id->n_sans = lib.n_sans;
+    id->spiffe = lib.spiffe;
+    lib.sans = NULL;
+    lib.n_sans = 0;
+    lib.spiffe = NULL;
+    cr_identity_clear(&lib);
+    free(m);
+    free(h);
     ck_assert(id->subject && id->issuer && id->serial);
 }
 
@@ -466,5 +490,9 @@ void lf_identity_free(struct certrole_identity *id)
     free(id->fingerprint);
     free(id->cn);
     free(id->email);
+    for (size_t i = 0; i < id->n_sans; i++)
+        free(id->sans[i].value);
+    free(id->sans);
+    free(id->spiffe);
     memset(id, 0, sizeof *id);
 }

@@ -19,6 +19,10 @@ static const struct {
     { "serial", CERTROLE_ID_SERIAL },
     { "issuer", CERTROLE_ID_ISSUER },
     { "fingerprint", CERTROLE_ID_FINGERPRINT },
+    { "upn", CERTROLE_ID_UPN },
+    { "dns", CERTROLE_ID_DNS },
+    { "uri", CERTROLE_ID_URI },
+    { "spiffe", CERTROLE_ID_SPIFFE },
 };
 
 /* Index of the placeholder "%{name}" starting at p, or -1; *len gets
@@ -57,7 +61,7 @@ int cr_ldap_filter_check(const char *tmpl, int allow_placeholders,
             if (!allow_placeholders || placeholder_at(p, &len) < 0) {
                 snprintf(err, errlen, "filter \"%s\": %s at offset %zu "
                          "(known: %%{subject} %%{cn} %%{email} %%{serial} "
-                         "%%{issuer} %%{fingerprint})", tmpl,
+                         "%%{issuer} %%{fingerprint} %%{upn} %%{dns} %%{uri} %%{spiffe})", tmpl,
                          allow_placeholders ? "unknown placeholder" : "no placeholder allowed",
                          (size_t)(p - tmpl));
                 return -1;
