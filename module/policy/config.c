@@ -220,6 +220,7 @@ static certrole_code build_trust(struct cr_config *c, const struct cr_directive 
     e[0] = '\0';
     struct cr_trust_blame b = { NULL, 0 };
     rc = cr_trust_build_blame(&o, &c->trust, e, sizeof e, &b);
+    cr_trust_opts_clear(&o);   /* b names a key by literal and position: still good */
     if (rc != CERTROLE_OK) {
         /* At the option the failure is about (the loader says which, by
          * key and position); else at the directive. */
@@ -230,7 +231,6 @@ static certrole_code build_trust(struct cr_config *c, const struct cr_directive 
                 col = d->args[i].col;
                 break;
             }
-        cr_trust_opts_clear(&o);
         return at(err, rc == CERTROLE_E_NO_MEMORY ? rc : CERTROLE_E_POLICY_ERROR,
                   d->file, line, col, "trust: ", e[0] ? e : "cannot build the trust profile");
     }
