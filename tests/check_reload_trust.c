@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 #include <certrole.h>
 #include "testutil.h"
+#include "crl_util.h"
 
 static char *dir;
 
@@ -42,35 +43,7 @@ static void set_mtime(const char *path, long delta)
 /* A CRL of the issuing CA that revokes nothing, signed with its key. */
 static char *empty_int_crl_pem(void)
 {
-    FILE *f = fopen(tu_pki("int-ca.pem"), "r");
-    ck_assert_ptr_nonnull(f);
-    X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    f = fopen(tu_pki("int-ca.key"), "r");
-    ck_assert_ptr_nonnull(f);
-    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-    ck_assert(ca && key);
-    X509_CRL *crl = X509_CRL_new();
-    ck_assert_ptr_nonnull(crl);
-    ck_assert_int_eq(X509_CRL_set_version(crl, 1), 1);
-    ck_assert_int_eq(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)), 1);
-    ASN1_TIME *t = X509_gmtime_adj(NULL, -3600);
-    ck_assert_int_eq(X509_CRL_set1_lastUpdate(crl, t), 1);
-    ck_assert_ptr_nonnull(X509_gmtime_adj(t, 7 * 86400));
-    ck_assert_int_eq(X509_CRL_set1_nextUpdate(crl, t), 1);
-    ASN1_TIME_free(t);
-    ck_assert_int_gt(X509_CRL_sign(crl, key, EVP_sha256()), 0);
-    BIO *b = BIO_new(BIO_s_mem());
-    ck_assert_int_eq(PEM_write_bio_X509_CRL(b, crl), 1);
-    char *data = NULL;
-    long n = BIO_get_mem_data(b, &data);
-    char *out = tu_strf("%.*s", (int)n, data);
-    BIO_free(b);
-    X509_CRL_free(crl);
-    EVP_PKEY_free(key);
-    X509_free(ca);
-    return out;
+    return cu_int_crl_pem(NULL);
 }
 
 static certrole_code verify_file(certrole_ctx *ctx, const char *pemfile)
