@@ -258,6 +258,54 @@ CERTROLE_API const char *certrole_authz_role(const certrole_authz *a, size_t i);
 CERTROLE_API const char *certrole_authz_reason(const certrole_authz *a); /* one line: why allowed/denied */
 CERTROLE_API void certrole_authz_free(certrole_authz *a);
 
+/* ----- statistics ------------------------------------------------------ */
+
+/* A snapshot of a context's counters since certrole_open: decisions by
+ * result code, the verification cache, realm lookups with their latency,
+ * reloads. Counters only grow (a process restart resets them). Counting
+ * costs the cached path no shared cache line: the hot counters are kept
+ * per CPU and summed here. */
+typedef struct certrole_stats certrole_stats;
+
+typedef enum certrole_stat {
+    CERTROLE_STAT_VERIFICATIONS = 1,   /* decisions of certrole_verify_* */
+    CERTROLE_STAT_CACHE_HITS = 2,      /* served from the verification cache */
+    CERTROLE_STAT_CACHE_MISSES = 3,    /* looked up, not there: verified */
+    CERTROLE_STAT_UNCACHED = 4,        /* verified without the cache (cache
+                                          off or stale, undecodable input) */
+    CERTROLE_STAT_RELOADS = 5,         /* configurations swapped in after
+                                          open (reload or refresh) */
+    CERTROLE_STAT_RELOAD_FAILURES = 6  /* reloads that kept the old policy */
+} certrole_stat;
+
+/* Takes a snapshot; NULL on no memory or a NULL ctx. The caller frees it
+ * with certrole_stats_free(). Thread-safe: counters keep moving while it
+ * is read, so a snapshot taken under load may be off by the calls in
+ * flight. */
+CERTROLE_API certrole_stats *certrole_stats_get(certrole_ctx *ctx);
+CERTROLE_API void certrole_stats_free(certrole_stats *s);
+
+/* Accessors of a snapshot (0 / NULL for a NULL s or an index out of range). */
+CERTROLE_API unsigned long long certrole_stats_value(const certrole_stats *s,
+                                                     certrole_stat which);
+/* Decisions whose result had this code (CERTROLE_OK: allowed). */
+CERTROLE_API unsigned long long certrole_stats_code(const certrole_stats *s,
+                                                    certrole_code code);
+/* Realm lines that have run, by position in the policy's stack (1-based)
+ * and module name ("file"). A reload that keeps a realm at its position
+ * keeps its counters. Borrowed string, valid while s lives. */
+CERTROLE_API size_t certrole_stats_realm_count(const certrole_stats *s);
+CERTROLE_API const char *certrole_stats_realm(const certrole_stats *s, size_t i,
+                                              unsigned *position);
+/* Lookups of realm i that answered outcome: 0 found, 1 not found,
+ * 2 refused, 3 unavailable (certrole_realm_status in certrole_realm.h). */
+CERTROLE_API unsigned long long certrole_stats_realm_lookups(const certrole_stats *s,
+                                                             size_t i, int outcome);
+/* The snapshot in the Prometheus text exposition format (version 0.0.4),
+ * with latency histograms of uncached verifications and of each realm's
+ * lookups. Free with certrole_free(); NULL on no memory. */
+CERTROLE_API char *certrole_stats_prometheus(const certrole_stats *s);
+
 /* ----- results (not thread-safe per result; read-only after creation) --- */
 
 /* 1 when the chain is trusted and the realm stack accepted the peer. */

@@ -379,6 +379,58 @@ START_TEST(accepted_paths_reach_the_backend_as_judged)
 }
 END_TEST
 
+/* The number on the line of text that starts with 'sample '. */
+static long metric(const char *text, const char *sample)
+{
+    size_t n = strlen(sample);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncmp(l, sample, n) == 0 && l[n] == ' ')
+            return strtol(l + n + 1, NULL, 10);
+    ck_abort_msg("no '%s' in:\n%s", sample, text);
+    return -1;
+}
+
+/* certrole_status: the policy's counters in Prometheus text, after the
+ * access phase (certrole_require admin guards it). */
+START_TEST(status_location_reports_the_policy_counters)
+{
+    struct ngx n;
+    ngx_start(&n);
+    char *body = NULL;
+    ck_assert_int_eq(get(&n, "client-chain.pem", "client.key", NULL, "/InvoiceService/list",
+                         &body), 200);
+    free(body);
+    ck_assert_int_eq(get(&n, "revoked-chain.pem", "revoked.key", NULL, "/InvoiceService/list",
+                         &body), 403);
+    free(body);
+    /* a peer without the admin role does not see the counters */
+    ck_assert_int_eq(get(&n, "client-chain.pem", "client.key", NULL, "/certrole-status",
+                         &body), 403);
+    free(body);
+    char *hdr = tu_strf("-D '%s/status.hdr'", n.dir);
+    int st = get(&n, NULL, NULL, hdr, "/certrole-status-open", &body);
+    ck_assert_msg(st == 200, "status %d: %s", st, body ? body : "");
+    ck_assert_ptr_nonnull(body);
+    ck_assert_msg(strstr(body, "# certrole: worker process "), "%s", body);
+    /* three decisions so far: ok (list), revoked, ok (the 403 on the
+     * status location was the role rule, after an allowed verification) */
+    ck_assert_int_ge(metric(body, "certrole_decisions_total{code=\"ok\"}"), 2);
+    ck_assert_int_eq(metric(body, "certrole_decisions_total{code=\"revoked\"}"), 1);
+    ck_assert_int_ge(metric(body, "certrole_realm_lookups_total{realm=\"file\",position=\"1\","
+                                  "outcome=\"found\"}"), 1);
+    ck_assert_ptr_nonnull(strstr(body, "# TYPE certrole_verify_seconds histogram\n"));
+    char *h = file_in(&n, "status.hdr");
+    ck_assert_msg(strstr(h, "Content-Type: text/plain; version=0.0.4"), "%s", h);
+    free(h);
+    free(body);
+    /* GET and HEAD only */
+    ck_assert_int_eq(get(&n, NULL, NULL, "-X POST -d x=1", "/certrole-status-open", &body), 405);
+    free(body);
+    free(hdr);
+    ngx_stop(&n);
+}
+END_TEST
+
 static Suite *nginx_suite(void)
 {
     Suite *s = suite_create("nginx");
@@ -396,6 +448,7 @@ static Suite *nginx_suite(void)
     tcase_add_test(tc, export_headers_off_exports_nothing_but_still_strips);
     tcase_add_test(tc, hostile_paths_are_refused_and_never_reach_the_backend);
     tcase_add_test(tc, accepted_paths_reach_the_backend_as_judged);
+    tcase_add_test(tc, status_location_reports_the_policy_counters);
     suite_add_tcase(s, tc);
     return s;
 }

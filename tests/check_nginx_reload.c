@@ -161,15 +161,27 @@ START_TEST(nginx_t_fails_on_a_broken_policy_with_file_and_line)
 }
 END_TEST
 
-/* nginx -t on nginx.conf with one replacement made; returns its output. */
-static char *t_with(struct ngx *n, const char *from, const char *to, int *rc)
+/* text with its first 'from' replaced by 'to' (malloc'd). */
+static char *replace1(const char *text, const char *from, const char *to)
+{
+    const char *p = strstr(text, from);
+    ck_assert_msg(p != NULL, "%s not in the template", from);
+    return tu_strf("%.*s%s%s", (int)(p - text), text, to, p + strlen(from));
+}
+
+/* nginx -t on nginx.conf with one or two replacements made (from2 NULL:
+ * one); returns its output. */
+static char *t_with2(struct ngx *n, const char *from, const char *to,
+                     const char *from2, const char *to2, int *rc)
 {
     char *conf = tu_read_file(n->conf, NULL);
     ck_assert_ptr_nonnull(conf);
-    char *p = strstr(conf, from);
-    ck_assert_msg(p != NULL, "%s not in the template", from);
-    *p = '\0';
-    char *edited = tu_strf("%s%s%s", conf, to, p + strlen(from));
+    char *edited = replace1(conf, from, to);
+    if (from2) {
+        char *again = replace1(edited, from2, to2);
+        free(edited);
+        edited = again;
+    }
     char *path = tu_strf("%s/edited.conf", n->dir);
     tu_write_file(path, edited);
     char *cmd = tu_strf("'%s' -t -p '%s' -c '%s'", nt_nginx_bin, n->dir, path);
@@ -177,6 +189,11 @@ static char *t_with(struct ngx *n, const char *from, const char *to, int *rc)
     *rc = tu_run(cmd, &out);
     free(cmd); free(path); free(edited); free(conf);
     return out ? out : tu_strf("%s", "");
+}
+
+static char *t_with(struct ngx *n, const char *from, const char *to, int *rc)
+{
+    return t_with2(n, from, to, NULL, NULL, rc);
 }
 
 START_TEST(misplaced_or_incomplete_directives_are_refused)
@@ -196,11 +213,28 @@ START_TEST(misplaced_or_incomplete_directives_are_refused)
     char *pol = tu_strf("    certrole_policy %s/acme.policy;\n", n.dir);
     out = t_with(&n, pol, "\n", &rc);
     ck_assert_msg(rc != 0 && strstr(out, "needs a \"certrole_policy\""), "%s", out);
-    free(out); free(pol);
+    free(out);
+    /* certrole_status reports a policy: without one in scope it is
+     * refused, also where certrole is off and nothing else needs one */
+    out = t_with2(&n, pol, "\n", "        certrole on;\n", "        certrole off;\n", &rc);
+    ck_assert_msg(rc != 0 && strstr(out, "\"certrole_status\" needs a \"certrole_policy\""),
+                  "%s", out);
+    free(out);
+    out = t_with(&n, "        certrole on;\n", "        certrole off;\n", &rc);
+    ck_assert_msg(rc == 0, "nginx -t refused certrole_status with a policy: %s", out);
+    free(out);
+    /* only in a location, and without arguments */
+    out = t_with(&n, "        certrole on;\n", "        certrole on;\n        certrole_status;\n", &rc);
+    ck_assert_msg(rc != 0 && strstr(out, "\"certrole_status\" directive is not allowed here"), "%s", out);
+    free(out);
+    out = t_with(&n, "            certrole off;\n", "            certrole off;\n            certrole_status x;\n", &rc);
+    ck_assert_msg(rc != 0 && strstr(out, "invalid number of arguments"), "%s", out);
+    free(out);
     /* certrole takes on|off only */
     out = t_with(&n, "        certrole on;\n", "        certrole maybe;\n", &rc);
     ck_assert_msg(rc != 0 && strstr(out, "invalid value \"maybe\""), "%s", out);
     free(out);
+    free(pol);
     nt_stop(&n);
 }
 END_TEST

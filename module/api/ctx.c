@@ -12,17 +12,19 @@
 #include "policy.h"
 #include "readfile.h"
 #include "refresh.h"
+#include "stack.h"
 
-static pthread_rwlock_t *reader_slot(certrole_ctx *ctx)
+static unsigned reader_slot(void)
 {
     int cpu = sched_getcpu();   /* cheap (rseq/vDSO); only a hint */
-    return &ctx->slot[(unsigned)(cpu < 0 ? 0 : cpu) & (CR_CTX_SLOTS - 1)].lock;
+    return (unsigned)(cpu < 0 ? 0 : cpu) & (CR_CTX_SLOTS - 1);
 }
 
 struct cr_config *cr_ctx_enter(certrole_ctx *ctx, struct cr_ctx_reader *rd)
 {
     /* The slot is a hint: any slot excludes a swap, which locks them all. */
-    rd->lock = reader_slot(ctx);
+    rd->slot = reader_slot();
+    rd->lock = &ctx->slot[rd->slot].lock;
     pthread_rwlock_rdlock(rd->lock);
     return ctx->cfg;
 }
@@ -92,6 +94,8 @@ certrole_code cr_ctx_build(certrole_ctx *ctx, struct cr_config **out, char **err
     cr_rf_journal_begin(&j);
     certrole_code rc = build_journaled(ctx, out, err);
     cr_rf_journal_end(&j);
+    if (rc == CERTROLE_OK)
+        cr_stack_count_into((*out)->stack, &ctx->stats);
     return rc;
 }
 
@@ -108,6 +112,7 @@ static void ctx_free(certrole_ctx *ctx)
     free(ctx->policy_path);
     free(ctx->policy_text);
     free(ctx->policy_name);
+    cr_stats_destroy(&ctx->stats);
     free(ctx);
 }
 
@@ -134,6 +139,10 @@ static certrole_code open_common(certrole_ctx **out, const char *path, const cha
     if (posix_memalign(&mem, _Alignof(certrole_ctx), sizeof(certrole_ctx)) != 0)
         return CERTROLE_E_NO_MEMORY;
     certrole_ctx *ctx = memset(mem, 0, sizeof(certrole_ctx));
+    if (cr_stats_init(&ctx->stats) != 0) {
+        free(ctx);
+        return CERTROLE_E_NO_MEMORY;
+    }
     /* Writer preference: with glibc's default (readers first) a steady
      * stream of verifying threads can keep a reload waiting indefinitely.
      * Safe because no reader ever takes a slot it already holds. */
@@ -144,6 +153,7 @@ static certrole_code open_common(certrole_ctx **out, const char *path, const cha
         if (pthread_rwlock_init(&ctx->slot[i].lock, &attr) != 0) {
             slots_destroy(ctx, i);
             pthread_rwlockattr_destroy(&attr);
+            cr_stats_destroy(&ctx->stats);
             free(ctx);
             return CERTROLE_E_NO_MEMORY;
         }
@@ -151,6 +161,7 @@ static certrole_code open_common(certrole_ctx **out, const char *path, const cha
     pthread_rwlockattr_destroy(&attr);
     if (pthread_mutex_init(&ctx->reload_lock, NULL) != 0) {
         slots_destroy(ctx, CR_CTX_SLOTS);
+        cr_stats_destroy(&ctx->stats);
         free(ctx);
         return CERTROLE_E_NO_MEMORY;
     }
@@ -219,6 +230,7 @@ static certrole_code reload_locked(certrole_ctx *ctx, char **errmsg)
     char *err = NULL;
     certrole_code rc = cr_ctx_build(ctx, &fresh, &err);
     if (rc != CERTROLE_OK) {
+        cr_stats_reload(&ctx->stats, 0);
         cr_log_write(&ctx->log, CERTROLE_LOG_ERROR,
                      "reload failed, keeping the previous policy: %s", err ? err : "?");
         set_err(errmsg, err);
@@ -226,6 +238,7 @@ static certrole_code reload_locked(certrole_ctx *ctx, char **errmsg)
     }
     free(err);
     cr_ctx_swap_locked(ctx, fresh);
+    cr_stats_reload(&ctx->stats, 1);
     cr_log_write(&ctx->log, CERTROLE_LOG_INFO, "policy reloaded");
     return CERTROLE_OK;
 }

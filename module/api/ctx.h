@@ -7,6 +7,7 @@
 #include "certrole.h"
 #include "config.h"
 #include "log.h"
+#include "stats.h"
 
 /* Readers lock one slot (chosen by the CPU they run on) just long enough
  * to take a reference on cfg; a swap write-locks every slot. One lock
@@ -17,6 +18,8 @@
 struct cr_ctx_slot {
     pthread_rwlock_t lock;
 } __attribute__((aligned(64)));
+
+_Static_assert(CR_CTX_SLOTS == CR_STATS_SLOTS, "one slot index serves both");
 
 struct certrole_ctx {
     struct cr_ctx_slot slot[CR_CTX_SLOTS]; /* guard the cfg pointer only */
@@ -35,6 +38,7 @@ struct certrole_ctx {
     int refresh_ready;           /* refresh_mu and refresh_cv initialised */
     char *refresh_err;           /* the failure last logged (reload_lock) */
     int refresh_unseen_said;     /* an unstat-able file was logged (thread) */
+    struct cr_stats stats;       /* certrole_stats_get; per-CPU slots */
 };
 
 /* Returns the current configuration with a reference the caller drops
@@ -46,6 +50,7 @@ struct cr_config *cr_ctx_acquire(certrole_ctx *ctx);
  * cr_config_ref inside to keep it longer. Not reentrant on one thread. */
 struct cr_ctx_reader {
     pthread_rwlock_t *lock;
+    unsigned slot;               /* the slot index, also the stats slot */
 };
 struct cr_config *cr_ctx_enter(certrole_ctx *ctx, struct cr_ctx_reader *rd);
 void cr_ctx_leave(struct cr_ctx_reader *rd);

@@ -121,9 +121,11 @@ static long tick(certrole_ctx *ctx)
         struct cr_config *fresh = NULL;
         char *err = NULL;
         if (cr_ctx_build(ctx, &fresh, &err) != CERTROLE_OK) {
+            cr_stats_reload(&ctx->stats, 0);
             failed(ctx, err ? err : "out of memory");
         } else {
             cr_ctx_swap_locked(ctx, fresh);
+            cr_stats_reload(&ctx->stats, 1);
             free(ctx->refresh_err);
             ctx->refresh_err = NULL;
             cr_log_write(&ctx->log, CERTROLE_LOG_INFO, "policy refreshed: changed files applied");

@@ -13,12 +13,14 @@
 #include "log.h"
 #include "realm_loader.h"
 #include "role_name.h"
+#include "stats.h"
 
 struct cr_stack_entry {
     enum cr_control control;
     struct cr_realm_module *module;
     void *state;
     char *where;              /* "file:line" of the realm line */
+    struct cr_realm_stats *stats;   /* NULL: not counted */
 };
 
 struct cr_stack {
@@ -45,7 +47,7 @@ int cr_stack_add(struct cr_stack *s, enum cr_control control,
     char *w = strdup(where ? where : "");
     if (!w)
         return -1;
-    s->e[s->n++] = (struct cr_stack_entry){ control, module, state, w };
+    s->e[s->n++] = (struct cr_stack_entry){ control, module, state, w, NULL };
     return 0;
 }
 
@@ -53,6 +55,12 @@ int cr_stack_add(struct cr_stack *s, enum cr_control control,
 static const char *mod_name(const struct cr_realm_module *m)
 {
     return m->ops && m->ops->name && *m->ops->name ? m->ops->name : m->name;
+}
+
+void cr_stack_count_into(struct cr_stack *s, struct cr_stats *st)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        s->e[i].stats = cr_stats_realm(st, (unsigned)i + 1, mod_name(s->e[i].module));
 }
 
 const char *cr_control_name(enum cr_control c)
@@ -249,9 +257,12 @@ certrole_code cr_stack_run(const struct cr_stack *s, const certrole_identity *id
     for (size_t i = 0; i < s->n; i++) {
         const struct cr_stack_entry *e = &s->e[i];
         struct certrole_answer a = { 0 };
+        unsigned long long t0 = e->stats ? cr_stats_now_ns() : 0;
         certrole_realm_status st = e->module->ops->lookup(e->state, id, &a);
         if (a.failed && st == CERTROLE_REALM_FOUND)
             st = CERTROLE_REALM_UNAVAILABLE;   /* half an answer is no answer */
+        if (e->stats)
+            cr_realm_stats_lookup(e->stats, st, cr_stats_now_ns() - t0);
         int stop = st == CERTROLE_REALM_FOUND ? on_found(&w, e, &a, log, out)
                                               : on_failure(&w, e, st, &a, out);
         cr_answer_clear(&a);

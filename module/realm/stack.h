@@ -37,6 +37,11 @@ certrole_code cr_stack_run(const struct cr_stack *s, const certrole_identity *id
                            const struct cr_log *log, struct cr_stack_outcome *out);
 void cr_stack_free(struct cr_stack *s);
 
+/* Counts each realm's lookups into st's record for its position and
+ * module (stats.h). Called once, before the stack is shared. */
+struct cr_stats;
+void cr_stack_count_into(struct cr_stack *s, struct cr_stats *st);
+
 /* Building (config.c): an empty stack, then one realm per 'realm' line.
  * cr_stack_add takes ownership of module and state (closing/unloading
  * them in cr_stack_free). where is "file:line" for messages. */

@@ -96,6 +96,7 @@ struct lookup {
     cr_cache_key key;        /* key.n 0: not cacheable */
     time_t now;
     int use_cache;
+    unsigned slot;           /* the reader slot: where this call counts */
 };
 
 /* Looks the chain up in the cache. The cache is consulted inside the
@@ -112,6 +113,7 @@ static int lookup(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted, int 
     struct cr_ctx_reader rd;
     int went_stale = 0;
     struct cr_config *cfg = cr_ctx_enter(ctx, &rd);
+    l->slot = rd.slot;
     if (!cfg) {
         cr_ctx_leave(&rd);
         return -1;
@@ -218,9 +220,11 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     if (found > 0) {
         if (!*res)
             return CERTROLE_E_NO_MEMORY;
+        cr_stats_decision(&ctx->stats, l.slot, CR_STATS_HIT, (*res)->code);
         audit(ctx, *res);
         return (*res)->code;
     }
+    unsigned long long t0 = cr_stats_now_ns();
     struct cr_config *cfg = l.cfg;
     struct cr_verified v;
     memset(&v, 0, sizeof v);
@@ -238,6 +242,9 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         add_note(r, input_code == CERTROLE_OK ? input_msg : NULL);
         if (r->code == CERTROLE_OK)
             add_note(r, v.note);
+        cr_stats_observe(&ctx->stats.verify_latency, cr_stats_now_ns() - t0);
+        cr_stats_decision(&ctx->stats, l.slot,
+                          l.use_cache && l.key.n ? CR_STATS_MISS : CR_STATS_UNCACHED, r->code);
         audit(ctx, r);
         *res = r;
     }

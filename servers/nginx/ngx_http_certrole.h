@@ -33,6 +33,7 @@ typedef struct {
     ngx_flag_t            enable;         /* certrole on|off */
     ngx_flag_t            export_headers; /* certrole_export_headers */
     ngx_array_t          *require;        /* certrole_require: of char * */
+    ngx_uint_t            status;         /* certrole_status (not inherited) */
 } ngx_http_certrole_loc_conf_t;
 
 /* Per request: what the access handler decided (read by the variables). */
@@ -66,6 +67,10 @@ ngx_connection_t *ngx_http_certrole_tls_connection(ngx_http_request_t *r);
 ngx_int_t ngx_http_certrole_strip(ngx_http_request_t *r);
 ngx_int_t ngx_http_certrole_export(ngx_http_request_t *r,
     ngx_http_certrole_entry_t *e);
+
+/* certrole_status; (ngx_http_certrole_status.c): the location answers
+ * with the policy context's counters, Prometheus text. */
+char *ngx_http_certrole_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* Allocates the SSL ex_data slot that keys the per-connection cache.
  * Called once per process; NGX_ERROR if OpenSSL refuses. */

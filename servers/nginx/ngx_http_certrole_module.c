@@ -5,6 +5,7 @@
  *   certrole on | off;                  http, server, location
  *   certrole_require ROLE ...;          location (any one of the roles)
  *   certrole_export_headers on | off;   http, server, location
+ *   certrole_status;                    location (Prometheus counters)
  *
  * Variables: $certrole_user $certrole_roles $certrole_code $certrole_subject
  *
@@ -56,6 +57,13 @@ static ngx_command_t  ngx_http_certrole_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_certrole_loc_conf_t, export_headers),
+      NULL },
+
+    { ngx_string("certrole_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_certrole_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -199,6 +207,14 @@ ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->export_headers, prev->export_headers, 0);
+
+    if (conf->status && conf->policy == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"certrole_status\" needs a \"certrole_policy\" "
+                           "in its server or at http level: "
+                           "it reports that policy's counters");
+        return NGX_CONF_ERROR;
+    }
 
     /* Fail closed at configuration time rather than at request time. */
     if (conf->enable && conf->policy == NULL) {
