@@ -7,6 +7,7 @@
 #include "web/webtest.h"
 #include "crl_util.h"
 #include <certrole.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,9 @@ static void lt_start(struct lt *l)
     /* reasons go to the -l file; stderr only gets startup errors */
     char *alog = tu_strf("%s/authorizer.stderr", l->dir);
     char *lfile = tu_strf("%s/authorizer.log", l->dir);
+    char *sfile = tu_strf("%s/authorizer.prom", l->dir);
     char *const aargv[] = { (char *)authorizer_path(), "-p", ppath, "-s", sock,
-                            "-l", lfile, NULL };
+                            "-l", lfile, "-S", sfile, NULL };
     l->auth = wt_spawn(aargv, alog, l->dir);
     struct stat st;
     for (int i = 0; i < 100 && stat(sock, &st) != 0; i++)
@@ -107,7 +109,7 @@ static void lt_start(struct lt *l)
     }
     free(root); free(inter); free(bundle); free(bpath); free(realm); free(pol);
     free(ppath); free(cgi); free(tmpl); free(port); free(pki); free(conf);
-    free(cpath); free(sock); free(alog); free(lfile); free(hlog);
+    free(cpath); free(sock); free(alog); free(lfile); free(sfile); free(hlog);
 }
 
 static void lt_stop(struct lt *l)
@@ -442,6 +444,56 @@ START_TEST(accepted_paths_reach_the_backend_as_judged)
 }
 END_TEST
 
+/* The value of the sample line 'sample' in Prometheus text, or -1. */
+static long metric(const char *text, const char *sample)
+{
+    size_t n = strlen(sample);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncmp(l, sample, n) == 0 && l[n] == ' ')
+            return strtol(l + n + 1, NULL, 10);
+    return -1;
+}
+
+/* -S FILE: the authorizer's counters, rewritten on SIGUSR1 (and every
+ * few seconds); the signal neither stops nor disturbs it. */
+START_TEST(counters_file_on_sigusr1)
+{
+    struct lt l;
+    lt_start(&l);
+    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", NULL, "/InvoiceService/list",
+                         NULL), 200);
+    ck_assert_int_eq(get(&l, "revoked-chain.pem", "revoked.key", NULL, "/InvoiceService/list",
+                         NULL), 403);
+    ck_assert_int_eq(kill(l.auth, SIGUSR1), 0);
+    char *t = NULL;
+    long ok = -1, revoked = -1;
+    /* well before the periodic rewrite (10 s after start): the signal did it */
+    for (int i = 0; i < 50; i++) {
+        free(t);
+        t = file_in(&l, "authorizer.prom");
+        ok = metric(t, "certrole_decisions_total{code=\"ok\"}");
+        revoked = metric(t, "certrole_decisions_total{code=\"revoked\"}");
+        if (ok >= 1 && revoked >= 1)
+            break;
+        wt_sleep_ms(100);
+    }
+    ck_assert_msg(ok == 1 && revoked == 1, "counters file after SIGUSR1:\n%s", t);
+    ck_assert_ptr_nonnull(strstr(t, "# TYPE certrole_realm_lookups_total counter\n"));
+    ck_assert_int_eq(metric(t, "certrole_realm_lookups_total{realm=\"file\",position=\"1\","
+                               "outcome=\"found\"}"), 1);
+    free(t);
+    /* written by rename: no temporary file left behind */
+    char *tmp = tu_strf("%s/authorizer.prom.tmp", l.dir);
+    ck_assert_int_ne(access(tmp, F_OK), 0);
+    free(tmp);
+    /* still serving after the signal */
+    ck_assert_int_eq(kill(l.auth, 0), 0);
+    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", NULL, "/InvoiceService/list",
+                         NULL), 200);
+    lt_stop(&l);
+}
+END_TEST
+
 static Suite *lighttpd_suite(void)
 {
     Suite *s = suite_create("lighttpd");
@@ -459,6 +511,7 @@ static Suite *lighttpd_suite(void)
     tcase_add_test(tc, require_rules_apply_to_the_method);
     tcase_add_test(tc, hostile_paths_are_refused_and_never_reach_the_backend);
     tcase_add_test(tc, accepted_paths_reach_the_backend_as_judged);
+    tcase_add_test(tc, counters_file_on_sigusr1);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,8 +20,10 @@
  *   Status: 403  anything else (the reason goes to the log, never to
  *                the client)
  *
- * Usage: certrole-fcgi-authorizer [-p POLICY] [-s SOCKET] [-l FILE|-]
+ * Usage: certrole-fcgi-authorizer [-p POLICY] [-s SOCKET] [-l FILE|-] [-S FILE]
  *   -p  policy file (default: $CERTROLE_POLICY)
+ *   -S  keep the counters (certrole_stats_prometheus) in FILE: rewritten
+ *       every few seconds and on SIGUSR1 (see stats_file.h)
  *   -l  log to FILE (appended) or "-" (stderr); default syslog, daemon
  *   -s  listen on a unix socket path or ":PORT"/"HOST:PORT"; without it
  *       the listening socket is fd 0 (lighttpd "bin-path", spawn-fcgi).
@@ -30,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include <certrole.h>
+#include <errno.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -39,6 +42,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include "stats_file.h"
 
 #define MAX_CHAIN 16
 
@@ -248,14 +252,17 @@ done:
 int main(int argc, char **argv)
 {
     const char *policy = getenv("CERTROLE_POLICY"), *listen_on = NULL, *logto = NULL;
+    const char *stats_path = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "p:s:l:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:s:l:S:h")) != -1) {
         switch (opt) {
         case 'p': policy = optarg; break;
         case 's': listen_on = optarg; break;
         case 'l': logto = optarg; break;
+        case 'S': stats_path = optarg; break;
         default:
-            fprintf(stderr, "usage: %s [-p POLICY] [-s SOCKET|:PORT] [-l FILE|-]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-p POLICY] [-s SOCKET|:PORT] [-l FILE|-] [-S FILE]\n",
+                    argv[0]);
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -278,6 +285,12 @@ int main(int argc, char **argv)
         return 1;
     }
     certrole_set_log(ctx, log_sink, NULL);
+    /* Before anything starts a thread: they all inherit SIGUSR1 blocked. */
+    if (stats_path && stats_file_start(ctx, stats_path) != 0) {
+        fprintf(stderr, "certrole-fcgi-authorizer: -S %s: %s\n", stats_path, strerror(errno));
+        certrole_close(ctx);
+        return 1;
+    }
 
     /* SIGTERM keeps its default action: libfcgi restarts an interrupted
      * accept(), so a flag would never be seen; nothing needs flushing. */
