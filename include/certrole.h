@@ -291,9 +291,10 @@ CERTROLE_API unsigned long long certrole_stats_value(const certrole_stats *s,
 /* Decisions whose result had this code (CERTROLE_OK: allowed). */
 CERTROLE_API unsigned long long certrole_stats_code(const certrole_stats *s,
                                                     certrole_code code);
-/* Realm lines that have run, by position in the policy's stack (1-based)
- * and module name ("file"). A reload that keeps a realm at its position
- * keeps its counters. Borrowed string, valid while s lives. */
+/* Realm lines of the policies this context has loaded, by position in
+ * the stack (1-based) and module name ("file"). A reload that keeps a
+ * realm at its position keeps its counters; a line a reload removed stays
+ * listed with the counts it had. Borrowed string, valid while s lives. */
 CERTROLE_API size_t certrole_stats_realm_count(const certrole_stats *s);
 CERTROLE_API const char *certrole_stats_realm(const certrole_stats *s, size_t i,
                                               unsigned *position);
