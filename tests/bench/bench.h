@@ -109,6 +109,10 @@ int bench_bare_once(void *arg);
  * secs. Requests per second (all 200), or -1 (error recorded). */
 double bench_tls_load(int port, const char *cert, const char *key, const char *path,
                       int nconn, double secs);
+/* The same with a new connection per request: a full TLS handshake each
+ * time (no resumption). Requests (= handshakes) per second, or -1. */
+double bench_tls_handshakes(int port, const char *cert, const char *key, const char *path,
+                            int nconn, double secs);
 /* One request on a fresh connection: the HTTP status, or -1. */
 int bench_tls_status(int port, const char *cert, const char *key, const char *path);
 

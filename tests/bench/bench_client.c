@@ -1,7 +1,11 @@
-/* A small keepalive mTLS HTTP/1.1 load generator for the nginx figure
- * (wrk cannot present a client certificate). Each thread opens one TLS
- * connection with the client chain and sends the same GET back to back,
- * reading each response (headers + Content-Length body) before the next. */
+/* A small mTLS HTTP/1.1 load generator for the nginx figures (wrk cannot
+ * present a client certificate, h2load's HTTP/2 would hide the handshake
+ * cost behind streams). Keepalive: each thread opens one TLS connection
+ * with the client chain and sends the same GET back to back, reading each
+ * response (headers + Content-Length body) before the next. Handshakes:
+ * each thread connects, sends one GET and hangs up, again and again, with
+ * no session resumption (no client session cache, no tickets), so every
+ * request pays a full handshake. */
 #define _GNU_SOURCE
 #include "bench.h"
 #include <arpa/inet.h>
@@ -25,6 +29,7 @@ struct conn {
     long done;
     int failed;
     int status;
+    int fresh;       /* a new connection, full handshake, per request */
 };
 
 static SSL_CTX *client_ctx(const char *cert, const char *key)
@@ -39,6 +44,9 @@ static SSL_CTX *client_ctx(const char *cert, const char *key)
     }
     /* the server is on loopback and is not what is measured here */
     SSL_CTX_set_verify(c, SSL_VERIFY_NONE, NULL);
+    /* every connection a full handshake: nothing to resume from */
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
     return c;
 }
 
@@ -113,6 +121,20 @@ static void *run(void *arg)
     struct conn *c = arg;
     char req[512];
     int len = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", c->path);
+    if (c->fresh) {
+        while (!atomic_load_explicit(c->stop, memory_order_relaxed)) {
+            SSL *s = dial(c->sctx, c->port);
+            int st = s ? request(s, req, (size_t)len) : -1;
+            hangup(s);
+            if (st != 200) {
+                c->status = st;
+                c->failed = 1;
+                break;
+            }
+            __atomic_add_fetch(&c->done, 1, __ATOMIC_RELAXED);
+        }
+        return NULL;
+    }
     SSL *s = dial(c->sctx, c->port);
     if (!s) {
         c->failed = 1;
@@ -131,8 +153,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-double bench_tls_load(int port, const char *cert, const char *key, const char *path,
-                      int nconn, double secs)
+static double load(int port, const char *cert, const char *key, const char *path,
+                   int nconn, double secs, int fresh)
 {
     SSL_CTX *sctx = client_ctx(cert, key);
     if (!sctx)
@@ -146,7 +168,8 @@ double bench_tls_load(int port, const char *cert, const char *key, const char *p
     if (nconn > MAXC)
         nconn = MAXC;
     for (int i = 0; i < nconn; i++) {
-        c[i] = (struct conn){ .sctx = sctx, .port = port, .path = path, .stop = &stop };
+        c[i] = (struct conn){ .sctx = sctx, .port = port, .path = path, .stop = &stop,
+                              .fresh = fresh };
         if (pthread_create(&t[i], NULL, run, &c[i]) != 0)
             break;
         started++;
@@ -179,6 +202,18 @@ double bench_tls_load(int port, const char *cert, const char *key, const char *p
         return -1;
     }
     return (double)(after - before) / el;
+}
+
+double bench_tls_load(int port, const char *cert, const char *key, const char *path,
+                      int nconn, double secs)
+{
+    return load(port, cert, key, path, nconn, secs, 0);
+}
+
+double bench_tls_handshakes(int port, const char *cert, const char *key, const char *path,
+                            int nconn, double secs)
+{
+    return load(port, cert, key, path, nconn, secs, 1);
 }
 
 int bench_tls_status(int port, const char *cert, const char *key, const char *path)
