@@ -265,12 +265,10 @@ int cm_rules_parse(const char *path, const char *data, size_t len, struct cm_rul
         at.start = p;
         if (e > p && e[-1] == '\r')
             e--;
-        if (nul)
-            return fail(&at, nul, "NUL byte"), cm_rules_free(out), -1;
-        if (e - p > LINE_MAX_BYTES)
-            return fail(&at, p, "line longer than %d bytes", LINE_MAX_BYTES), cm_rules_free(out), -1;
         struct cm_rule r;
-        int rc = parse_line(&at, e, &r);
+        int rc = nul ? fail(&at, nul, "NUL byte")
+               : e - p > LINE_MAX_BYTES ? fail(&at, p, "line longer than %d bytes", LINE_MAX_BYTES)
+               : parse_line(&at, e, &r);
         if (rc < 0) {
             cm_rules_free(out);
             return -1;
