@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "build-config.h"
 #include "testutil.h"
 
 /* Defined dynamic symbols of a built shared object, one "TYPE NAME" per
@@ -164,7 +165,11 @@ static void plugin_symbol(char type, const char *name, const char *ver, void *ud
 
 START_TEST(plugins_export_their_ops_table_only)
 {
-    static const char *const plugins[] = { ".libs/realm_file.so", ".libs/realm_ldap.so" };
+    static const char *const plugins[] = { ".libs/realm_file.so", ".libs/realm_ldap.so",
+#ifdef HAVE_SSS_CERTMAP
+                                           ".libs/realm_certmap.so",
+#endif
+    };
     for (size_t i = 0; i < sizeof plugins / sizeof plugins[0]; i++) {
         char *out = dyn_symbols(plugins[i]);
         struct plugin_seen s = { 0, 0 };

@@ -15,6 +15,7 @@
 #include "ldap_config.h"
 #include "ldap_dn.h"
 #include "ldap_filter.h"
+#include "ldap_certmap.h"
 
 #define DEFAULT_GROUP_FILTER \
     "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))"
@@ -369,6 +370,8 @@ static int finish(struct cr_ldap_config *c, int map_set, char *err, size_t errle
 {
     if (check_uris(c, err, errlen) != 0)
         return -1;
+    if (cr_ldap_certmap_setup(c, map_set, err, errlen) != 0)
+        return -1;
     if (c->filter && !map_set)
         c->map = CR_LDAP_MAP_FILTER;
     if (c->map == CR_LDAP_MAP_FILTER && !c->filter)
@@ -376,8 +379,9 @@ static int finish(struct cr_ldap_config *c, int map_set, char *err, size_t errle
     if (c->map != CR_LDAP_MAP_FILTER && c->filter)
         return fail(err, errlen, "filter= is only used with map=filter");
     if (c->map != CR_LDAP_MAP_DN && !c->base)
-        return fail(err, errlen, "map=%s needs base=",
-                    c->map == CR_LDAP_MAP_FILTER ? "filter" : "certificate");
+        return fail(err, errlen, "%s needs base=",
+                    c->map == CR_LDAP_MAP_FILTER ? "map=filter"
+                    : c->map == CR_LDAP_MAP_CERTMAP ? "certmap-map=" : "map=certificate");
     if (c->bind_password && c->bind_password_file)
         return fail(err, errlen, "give bind-password= or bind-password-file=, not both");
     if ((c->bind_password || c->bind_password_file) && !c->bind_dn)
@@ -469,6 +473,10 @@ static int parse_one(struct cr_ldap_config *c, const char *key, const char *v,
         if (cr_ldap_filter_check(v, 1, err, errlen) != 0)
             return -1;
         nomem = str_arg(v, &c->filter);
+    } else if (!strcmp(key, "certmap-match")) {
+        nomem = str_arg(v, &c->certmap_match);
+    } else if (!strcmp(key, "certmap-map")) {
+        nomem = str_arg(v, &c->certmap_map);
     } else if (!strcmp(key, "user-attr")) {
         free(c->user_attr);
         c->user_attr = NULL;
@@ -583,6 +591,7 @@ void cr_ldap_config_free(struct cr_ldap_config *c)
     free_map(c->inline_map, c->n_inline_map);
     free(c->base);
     free(c->filter);
+    cr_ldap_certmap_free(c);
     free(c->user_attr);
     free_list(c->role_attrs, c->n_role_attrs);
     free(c->group_base);

@@ -16,8 +16,11 @@ enum cr_ldap_starttls {
 enum cr_ldap_map {
     CR_LDAP_MAP_DN = 0,             /* the subject DN is the entry DN */
     CR_LDAP_MAP_FILTER,             /* search with the filter template */
-    CR_LDAP_MAP_CERTIFICATE         /* userCertificate;binary equals the leaf */
+    CR_LDAP_MAP_CERTIFICATE,        /* userCertificate;binary equals the leaf */
+    CR_LDAP_MAP_CERTMAP             /* libsss_certmap's filter (certmap-*=) */
 };
+
+struct cr_certmap;
 
 struct cr_ldap_rolemap {
     char *group_key;                /* cr_ldap_dn_key() of the group DN */
@@ -37,6 +40,8 @@ struct cr_ldap_config {
     char *base; int scope;          /* LDAP_SCOPE_* */
     enum cr_ldap_map map;
     char *filter;                   /* template, map=filter */
+    char *certmap_match, *certmap_map;  /* SSSD match and map rules */
+    struct cr_certmap *certmap;     /* both compiled, map=certmap */
     char *user_attr;                /* NULL: the user is the entry DN */
     char **role_attrs; size_t n_role_attrs;       /* e.g. memberOf */
     char *group_base; int group_scope;            /* NULL: no group search */

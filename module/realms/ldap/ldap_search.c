@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include "ldap_certmap.h"
 #include "ldap_dn.h"
 #include "ldap_filter.h"
 #include "ldap_search.h"
@@ -102,6 +103,12 @@ static certrole_realm_status query_for(const struct cr_ldap_config *c,
             cr_ldap_outcome_set_message(o, "the certificate has no %s for filter %s", missing, c->filter);
             return CERTROLE_REALM_NOT_FOUND;
         }
+        *base = strdup(c->base);
+        *scope = c->scope;
+    } else if (c->map == CR_LDAP_MAP_CERTMAP) {
+        certrole_realm_status st = cr_ldap_certmap_filter(c, id, filter, o);
+        if (st != CERTROLE_REALM_FOUND)
+            return st;
         *base = strdup(c->base);
         *scope = c->scope;
     } else {
