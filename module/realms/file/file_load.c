@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "certrole.h"
+#include "file_norm.h"
 #include "file_parse.h"
 #include "role_name.h"
 #include "tomcat.h"
@@ -107,6 +108,7 @@ struct chunk {
     size_t len, cap;
     long lines;             /* lines in the chunk */
     size_t entries;         /* entries in buf */
+    unsigned kinds;         /* cr_table_kinds bits of its entries */
     long err_line;          /* local line of the first error, 0 = none */
     size_t err_col;
     char err[320];
@@ -154,16 +156,51 @@ static char *chunk_key(struct chunk *c, char *scratch, const char *text, size_t 
     return key;
 }
 
+static int chunk_fail(struct chunk *c, long line, size_t col, const char *what, const char *why)
+{
+    c->err_line = line;
+    c->err_col = col;
+    snprintf(c->err, sizeof c->err, "%s%s", what, why);
+    return -1;
+}
+
+/* The table key of a KIND:VALUE or issuer-serial line into kbuf
+ * (CR_FKEY_MAX + 1 bytes); -1 with the chunk's error set. */
+static int kind_key(struct chunk *c, char *scratch, char *kbuf, const cr_fline *f, long line)
+{
+    if (f->kind == CR_FLINE_ISSUER_SERIAL) {
+        char *ik = chunk_key(c, scratch, f->id, f->idlen, line, f->id_col);
+        if (!ik)
+            return -1;
+        long n = cr_fnorm_issuer_serial(f->fp, ik, kbuf);
+        certrole_free(ik);
+        c->kinds |= 1u << CR_FK_ISSUER_SERIAL;
+        return n < 0 ? chunk_fail(c, line, f->id_col, "", "issuer DN too long") : 0;
+    }
+    const char *v = f->val, *why = NULL;
+    long vl = (long)f->vallen;
+    if (f->val_quoted && (vl = cr_funquote(f->val, f->vallen, scratch, CR_FLINE_MAX + 1)) >= 0)
+        v = scratch;
+    if (vl < 0 || cr_fnorm_key(f->vkind, v, (size_t)vl, kbuf, &why) < 0) {
+        static const char *const what[] = { "bad email: value: ", "bad upn: value: ",
+                                            "bad dns: value: ", "bad uri: value: ",
+                                            "bad spiffe: value: ", "bad spiffe: prefix: " };
+        return chunk_fail(c, line, f->val_col, what[f->vkind], why ? why : "too long");
+    }
+    c->kinds |= 1u << f->vkind;
+    return 0;
+}
+
 static void *chunk_parse(void *arg)
 {
     struct chunk *c = arg;
-    char *scratch = malloc(CR_FLINE_MAX + 1);
+    char *scratch = malloc(CR_FLINE_MAX + 1), *kbuf = malloc(CR_FKEY_MAX + 1);
     char *last_issuer = NULL, *last_ikey = NULL;   /* issuer= repeats a lot */
     char ubuf[1024];
     const char *p = c->p;
-    if (!scratch)
+    if (!scratch || !kbuf)
         c->nomem = 1;
-    for (long line = 1; p < c->end && scratch && !c->nomem; line++) {
+    for (long line = 1; p < c->end && scratch && kbuf && !c->nomem; line++) {
         const char *ls = p, *nl = memchr(p, '\n', (size_t)(c->end - p));
         size_t ll = nl ? (size_t)(nl - p) : (size_t)(c->end - p);
         c->lines = line;
@@ -221,8 +258,12 @@ static void *chunk_parse(void *arg)
         if (f.kind == CR_FLINE_DN) {
             if (!(key = dkey = chunk_key(c, scratch, f.id, f.idlen, line, f.id_col)))
                 break;
-        } else {
+        } else if (f.kind == CR_FLINE_SHA256) {
             memcpy(fpkey + 7, f.fp, 65);
+        } else {
+            if (kind_key(c, scratch, kbuf, &f, line) < 0)
+                break;
+            key = kbuf;
         }
         size_t keylen = strlen(key);
         struct pend_hdr h = { cr_table_hash(key, keylen), (uint32_t)line, (uint32_t)keylen,
@@ -234,6 +275,7 @@ static void *chunk_parse(void *arg)
         certrole_free(dkey);
     }
     free(scratch);
+    free(kbuf);
     free(last_issuer);
     certrole_free(last_ikey);
     return NULL;
@@ -325,6 +367,7 @@ int cr_fload_certrole(cr_table *t, const char *path, const char *data, size_t le
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
             rc = chunk_replay(&c[i], base, err, errlen);
+        cr_table_add_kinds(t, c[i].kinds);
         /* A chunk that ends with a newline has a next line in the next
          * chunk; its count is exact because cuts follow a '\n'. */
         base += c[i].lines;

@@ -16,6 +16,7 @@ struct cr_table {
     size_t count;
     size_t cur;             /* record under construction (0 = none) */
     uint32_t last_issuer;   /* intern cache */
+    unsigned kinds;         /* cr_table_kinds */
 };
 
 /* A 64-bit hash, 8 bytes per step with a murmur-style finaliser: the
@@ -175,6 +176,16 @@ void cr_table_free(cr_table *t)
 size_t cr_table_count(const cr_table *t)
 {
     return t->count;
+}
+
+void cr_table_add_kinds(cr_table *t, unsigned bits)
+{
+    t->kinds |= bits;
+}
+
+unsigned cr_table_kinds(const cr_table *t)
+{
+    return t->kinds;
 }
 
 uint32_t cr_table_intern(cr_table *t, const char *s, size_t len, int *rc)

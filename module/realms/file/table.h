@@ -37,6 +37,11 @@ void cr_table_free(cr_table *t);
 /* Number of records. */
 size_t cr_table_count(const cr_table *t);
 
+/* Which identity kinds (bit 1 << cr_fkind) the table holds, so a lookup
+ * skips the probes no entry could answer. */
+void cr_table_add_kinds(cr_table *t, unsigned bits);
+unsigned cr_table_kinds(const cr_table *t);
+
 /* Stores an issuer key once (consecutive equal keys share one copy).
  * Returns its offset (> 0) or 0 with *rc set to NOMEM/TOOBIG. */
 uint32_t cr_table_intern(cr_table *t, const char *s, size_t len, int *rc);
