@@ -8,7 +8,6 @@
 #include "testutil.h"
 #include "web/nginxtest.h"
 #include <certrole.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,31 +51,6 @@ static char *der_b64(const char *name)
     return out;
 }
 
-/* The certificate's subjectKeyIdentifier as openssl prints it, made
- * lower-case hex without colons. */
-static char *ski_of(const char *name)
-{
-    char *cmd = tu_strf("'%s' x509 -in '%s' -noout -ext subjectKeyIdentifier",
-                        tu_env("OPENSSL", "openssl"), tu_pki(name));
-    char *out = NULL;
-    ck_assert_int_eq(tu_run(cmd, &out), 0);
-    ck_assert_ptr_nonnull(out);
-    const char *p = strchr(out, '\n');
-    ck_assert_ptr_nonnull(p);
-    char *ski = tu_strf("%s", "");
-    for (p++; *p; p++) {
-        if (isxdigit((unsigned char)*p)) {
-            char *n = tu_strf("%s%c", ski, tolower((unsigned char)*p));
-            free(ski);
-            ski = n;
-        }
-    }
-    ck_assert_msg(strlen(ski) == 40, "SKI of %s: %s", name, out);
-    free(out);
-    free(cmd);
-    return ski;
-}
-
 START_TEST(right_certificate_reaches_backend_with_user_and_roles)
 {
     struct ngx n;
@@ -100,7 +74,7 @@ START_TEST(right_certificate_reaches_backend_with_user_and_roles)
     /* the client certificate's one URI SAN is a SPIFFE ID */
     ck_assert_msg(strstr(acc, "uri=/InvoiceService/list spiffe=spiffe://acme.example/crm"), "%s",
                   acc);
-    char *ski = ski_of("client.pem"), *want_ski = tu_strf("ski=%s\n", ski);
+    char *ski = tu_ski_hex(tu_pki("client.pem")), *want_ski = tu_strf("ski=%s\n", ski);
     ck_assert_msg(strstr(acc, want_ski), "want %s in %s", want_ski, acc);
     free(ski);
     free(want_ski);
