@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include "certrole.h"
 #include "realm_file_util.h"
 
@@ -263,6 +265,86 @@ START_TEST(metacharacters_quotes_and_spaces)
 }
 END_TEST
 
+static void *read_pem(const char *path, int key)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s", path);
+    void *v = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL)
+                  : (void *)PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    ck_assert_msg(v != NULL, "%s", path);
+    return v;
+}
+
+/* Issues (with the OpenSSL API: openssl's configuration syntax cannot
+ * write a NUL into a UTF8String) a leaf whose UPN otherName holds the len
+ * bytes of upn, and verifies it with its chain. */
+static certrole_result *run_upn_bytes(certrole_ctx *ctx, const char *upn, size_t len)
+{
+    X509 *ca = read_pem(tu_pki("int-ca.pem"), 0), *x = X509_new();
+    EVP_PKEY *ca_key = read_pem(tu_pki("int-ca.key"), 1);
+    char *kp = tu_strf("%s/k.pem", csr_dir);
+    EVP_PKEY *key = read_pem(kp, 1);
+    X509_NAME *n = X509_NAME_new();
+    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+    GENERAL_NAME *g = GENERAL_NAME_new();
+    ASN1_TYPE *val = ASN1_TYPE_new();
+    ASN1_UTF8STRING *s = ASN1_UTF8STRING_new();
+    ck_assert(x && n && gens && g && val && s && ASN1_STRING_set(s, upn, (int)len));
+    ASN1_TYPE_set(val, V_ASN1_UTF8STRING, s);
+    ck_assert(GENERAL_NAME_set0_othername(g, OBJ_txt2obj("1.3.6.1.4.1.311.20.2.3", 1), val));
+    ck_assert(sk_GENERAL_NAME_push(gens, g));
+    X509V3_CTX v3;
+    X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
+    X509_EXTENSION *eku = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, "clientAuth");
+    ck_assert(X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), 4243) &&
+              X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+              X509_gmtime_adj(X509_getm_notAfter(x), 86400) &&
+              X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+                                         (const unsigned char *)"kinds test", -1, -1, 0) &&
+              X509_set_subject_name(x, n) && X509_set_issuer_name(x, X509_get_subject_name(ca)) &&
+              X509_set_pubkey(x, key) && eku && X509_add_ext(x, eku, -1) &&
+              X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0) == 1 &&
+              X509_sign(x, ca_key, EVP_sha256()) > 0);
+    BIO *b = BIO_new(BIO_s_mem());
+    ck_assert(b && PEM_write_bio_X509(b, x) && PEM_write_bio_X509(b, ca));
+    char *pem = NULL;
+    long pl = BIO_get_mem_data(b, &pem);
+    certrole_result *res = NULL;
+    certrole_verify_pem(ctx, pem, (size_t)pl, &res);
+    ck_assert_ptr_nonnull(res);
+    BIO_free(b);
+    X509_EXTENSION_free(eku);
+    GENERAL_NAMES_free(gens);
+    X509_NAME_free(n);
+    X509_free(x);
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(key);
+    free(kp);
+    return res;
+}
+
+/* A UPN with a NUL inside could be read as its first part: the
+ * certificate is bad_name, and no upn: entry is asked. */
+START_TEST(upn_with_a_nul_is_never_matched)
+{
+    certrole_ctx *ctx = open_realm("upn:alice@corp.example r-upn\n", NULL);
+    static const char nul[] = "alice@corp.example\0.evil.example";
+    certrole_result *res = run_upn_bytes(ctx, nul, sizeof nul - 1);
+    ck_assert_msg(certrole_result_code(res) == CERTROLE_E_BAD_NAME, "%s",
+                  certrole_result_message(res));
+    ck_assert_uint_eq(certrole_result_role_count(res), 0);
+    certrole_result_free(res);
+    /* the same certificate without the NUL tail is the entry's */
+    res = run_upn_bytes(ctx, nul, strlen(nul));
+    ck_assert_msg(certrole_result_code(res) == CERTROLE_OK, "%s", certrole_result_message(res));
+    ck_assert(certrole_result_has_role(res, "r-upn"));
+    certrole_result_free(res);
+    certrole_close(ctx);
+}
+END_TEST
+
 /* A UPN that is not a UTF8String makes the certificate bad_name: a upn:
  * entry never sees it. */
 START_TEST(upn_of_another_type_is_never_matched)
@@ -325,6 +407,7 @@ static Suite *kinds_suite(void)
     tcase_add_test(tc, idna_domains);
     tcase_add_test(tc, metacharacters_quotes_and_spaces);
     tcase_add_test(tc, upn_of_another_type_is_never_matched);
+    tcase_add_test(tc, upn_with_a_nul_is_never_matched);
     tcase_add_test(tc, parse_errors_point_at_the_column);
     suite_add_tcase(s, tc);
     return s;
