@@ -16,11 +16,13 @@
 #define LEAF_DN "CN=kinds test,O=Acme Corp"
 
 static char *csr_dir;
+static const char *ext_extra = "";   /* more extension lines for the next leaves */
 
 static void setup(void)
 {
     e2e_setup();
     csr_dir = rf_dir;
+    ext_extra = "";
     char *cmd = tu_strf("cd '%s' && '%s' req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
                         "-nodes -keyout k.pem -subj '/O=Acme Corp/CN=kinds test' -out r.csr 2>&1",
                         csr_dir, tu_env("OPENSSL", "openssl"));
@@ -41,7 +43,7 @@ static void teardown(void)
 static certrole_result *run(certrole_ctx *ctx, const char *alt, const char *serial)
 {
     char *ext = tu_strf("%s/ext.cnf", csr_dir), *text = tu_strf(
-        "extendedKeyUsage=clientAuth\nsubjectAltName=@alt\n[alt]\n%s\n", alt);
+        "extendedKeyUsage=clientAuth\n%ssubjectAltName=@alt\n[alt]\n%s\n", ext_extra, alt);
     tu_write_file(ext, text);
     char *cmd = tu_strf("cd '%s' && '%s' x509 -req -in r.csr -CA '%s' -CAkey '%s' "
                         "-set_serial %s -days 30 -extfile ext.cnf -out leaf.pem 2>&1",
@@ -392,6 +394,56 @@ START_TEST(parse_errors_point_at_the_column)
 }
 END_TEST
 
+/* eku=, ku= and policy=: an entry whose conditions do not hold does not
+ * match (and so is not half of an ambiguity either). */
+START_TEST(conditions_on_entries)
+{
+    certrole_ctx *ctx = open_realm(
+        "email:a@acme.example r-a eku=1.3.6.1.5.5.7.3.2 ku=digitalSignature,keyAgreement"
+        " policy=1.2.3.4\n"
+        "email:b@acme.example r-b eku=1.3.6.1.5.5.7.3.2,1.3.6.1.5.5.7.3.4\n"
+        "email:c@acme.example r-c ku=keyEncipherment\n"
+        "email:d@acme.example r-d policy=1.2.3.4,1.2.3.5\n"
+        "email:e@acme.example r-e ku=digitalSignature\n"
+        "\"" LEAF_DN "\" r-dn\n", NULL);
+    ext_extra = "keyUsage=critical,digitalSignature,keyAgreement\ncertificatePolicies=1.2.3.4\n";
+    /* a's conditions hold: it and the DN entry both match */
+    want_refused(ctx, "email.1 = a@acme.example", "lines 6 (DN) and 1 (email:)");
+    /* the others' do not: only the DN entry is left */
+    want(ctx, "email.1 = b@acme.example", CERTROLE_OK, "r-dn");
+    want(ctx, "email.1 = c@acme.example", CERTROLE_OK, "r-dn");
+    want(ctx, "email.1 = d@acme.example", CERTROLE_OK, "r-dn");
+    certrole_close(ctx);
+
+    ctx = open_realm("email:a@acme.example r-a eku=1.3.6.1.5.5.7.3.2 ku=digitalSignature,"
+                     "keyAgreement policy=1.2.3.4\n"
+                     "email:e@acme.example r-e ku=digitalSignature\n", NULL);
+    want(ctx, "email.1 = a@acme.example", CERTROLE_OK, "r-a");
+    want(ctx, "email.1 = e@acme.example", CERTROLE_OK, "r-e");
+    /* no keyUsage extension: no key usage is carried */
+    ext_extra = "certificatePolicies=1.2.3.4\n";
+    want(ctx, "email.1 = e@acme.example", NOPE, NULL);
+    /* anyPolicy does not stand for 1.2.3.4 */
+    ext_extra = "keyUsage=digitalSignature,keyAgreement\ncertificatePolicies=2.5.29.32.0\n";
+    certrole_result *res = run(ctx, "email.1 = a@acme.example", NULL);
+    ck_assert_int_eq(certrole_result_code(res), NOPE);
+    ck_assert_msg(strstr(certrole_result_message(res), "users.realm:1: the certificate does not"
+                         " carry the key usages or policies the entry requires"), "%s",
+                  certrole_result_message(res));
+    certrole_result_free(res);
+    certrole_close(ctx);
+
+    realm_error("email:a@b.example r ku=digitalSignature,bogus\n", NULL,
+                "users.realm:1:41: unknown key usage");
+    realm_error("email:a@b.example r eku=1.3.6.01\n", NULL,
+                "users.realm:1:25: expected a dotted OID");
+    realm_error("email:a@b.example r policy=\n", NULL, "users.realm:1:28: expected a dotted OID");
+    realm_error("email:a@b.example r eku=1.2,,3\n", NULL, "users.realm:1:29: expected a dotted");
+    realm_error("email:a@b.example r ku=cRLSign ku=keyCertSign\n", NULL,
+                "users.realm:1:32: condition given twice");
+}
+END_TEST
+
 static Suite *kinds_suite(void)
 {
     Suite *s = suite_create("realm_file_kinds");
@@ -409,6 +461,7 @@ static Suite *kinds_suite(void)
     tcase_add_test(tc, upn_of_another_type_is_never_matched);
     tcase_add_test(tc, upn_with_a_nul_is_never_matched);
     tcase_add_test(tc, parse_errors_point_at_the_column);
+    tcase_add_test(tc, conditions_on_entries);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "certrole.h"
+#include "file_cond.h"
 #include "file_norm.h"
 #include "file_parse.h"
 #include "role_name.h"
@@ -63,11 +64,13 @@ static int table_err(struct loader *L, int rc, long line, char *err, size_t errl
 
 /* Adds one entry: key, optional user, roles (a validated comma list). */
 static int add_entry(struct loader *L, const char *key, size_t keylen, uint64_t hash,
-                     uint32_t issuer, const char *user, size_t userlen, const char *roles,
-                     size_t roleslen, long line, char *err, size_t errlen)
+                     uint32_t issuer, uint32_t cond, const char *user, size_t userlen,
+                     const char *roles, size_t roleslen, long line, char *err, size_t errlen)
 {
     cr_table *t = L->t;
     int rc = cr_table_begin(t, key, keylen, issuer, user, userlen, (uint32_t)line);
+    if (rc == CR_TABLE_OK && cond)
+        cr_table_set_cond(t, cond);
     const char *role;
     size_t rlen, pos = 0;
     while (rc == CR_TABLE_OK && cr_frole_next(roles, roleslen, &pos, &role, &rlen))
@@ -99,12 +102,12 @@ static int add_entry(struct loader *L, const char *key, size_t keylen, uint64_t 
 #define PARALLEL_MIN_BYTES ((size_t)1 << 20)
 #define MAX_CHUNKS 8
 
-struct pend_hdr { uint64_t hash; uint32_t line, keylen, issuerlen, userlen, roleslen; };
+struct pend_hdr { uint64_t hash; uint32_t line, keylen, issuerlen, condlen, userlen, roleslen; };
 
 struct chunk {
     struct loader *L;
     const char *p, *end;    /* the chunk's text */
-    char *buf;              /* pend_hdr + key + issuer key + user + roles ... */
+    char *buf;              /* pend_hdr + key + issuer key + conditions + user + roles ... */
     size_t len, cap;
     long lines;             /* lines in the chunk */
     size_t entries;         /* entries in buf */
@@ -195,12 +198,13 @@ static void *chunk_parse(void *arg)
 {
     struct chunk *c = arg;
     char *scratch = malloc(CR_FLINE_MAX + 1), *kbuf = malloc(CR_FKEY_MAX + 1);
+    char *cbuf = malloc(CR_FLINE_MAX + 64);
     char *last_issuer = NULL, *last_ikey = NULL;   /* issuer= repeats a lot */
     char ubuf[1024];
     const char *p = c->p;
-    if (!scratch || !kbuf)
+    if (!scratch || !kbuf || !cbuf)
         c->nomem = 1;
-    for (long line = 1; p < c->end && scratch && kbuf && !c->nomem; line++) {
+    for (long line = 1; p < c->end && scratch && kbuf && cbuf && !c->nomem; line++) {
         const char *ls = p, *nl = memchr(p, '\n', (size_t)(c->end - p));
         size_t ll = nl ? (size_t)(nl - p) : (size_t)(c->end - p);
         c->lines = line;
@@ -266,16 +270,20 @@ static void *chunk_parse(void *arg)
             key = kbuf;
         }
         size_t keylen = strlen(key);
+        long cl = cr_fcond_build(f.cond, f.condlen, cbuf, CR_FLINE_MAX + 64);
         struct pend_hdr h = { cr_table_hash(key, keylen), (uint32_t)line, (uint32_t)keylen,
-                              (uint32_t)strlen(ikey), (uint32_t)userlen, (uint32_t)f.roleslen };
+                              (uint32_t)strlen(ikey), (uint32_t)(cl > 0 ? cl : 0),
+                              (uint32_t)userlen, (uint32_t)f.roleslen };
         c->entries++;
         if (pend_put(c, &h, sizeof h) == 0 && pend_put(c, key, h.keylen) == 0 &&
-            pend_put(c, ikey, h.issuerlen) == 0 && pend_put(c, user, userlen) == 0)
+            pend_put(c, ikey, h.issuerlen) == 0 && pend_put(c, cbuf, h.condlen) == 0 &&
+            pend_put(c, user, userlen) == 0)
             pend_put(c, f.roles, f.roleslen);
         certrole_free(dkey);
     }
     free(scratch);
     free(kbuf);
+    free(cbuf);
     free(last_issuer);
     certrole_free(last_ikey);
     return NULL;
@@ -287,7 +295,7 @@ static size_t prefetch_next(const struct chunk *c, size_t o)
     struct pend_hdr h;
     memcpy(&h, c->buf + o, sizeof h);
     cr_table_prefetch(c->L->t, h.hash);
-    return o + sizeof h + h.keylen + h.issuerlen + h.userlen + h.roleslen;
+    return o + sizeof h + h.keylen + h.issuerlen + h.condlen + h.userlen + h.roleslen;
 }
 
 /* Replays one parsed chunk into the table; line numbers start at base. */
@@ -304,15 +312,17 @@ static int chunk_replay(struct chunk *c, long base, char *err, size_t errlen)
         if (ahead < c->len)
             ahead = prefetch_next(c, ahead);
         memcpy(&h, c->buf + o, sizeof h);
-        const char *key = c->buf + o + sizeof h, *ik = key + h.keylen, *user = ik + h.issuerlen;
-        const char *roles = user + h.userlen;
-        o += sizeof h + h.keylen + h.issuerlen + h.userlen + h.roleslen;
+        const char *key = c->buf + o + sizeof h, *ik = key + h.keylen, *cd = ik + h.issuerlen;
+        const char *user = cd + h.condlen, *roles = user + h.userlen;
+        o += sizeof h + h.keylen + h.issuerlen + h.condlen + h.userlen + h.roleslen;
         long line = base + (long)h.line;
-        uint32_t issuer = 0;
+        uint32_t issuer = 0, cond = 0;
         int rc = CR_TABLE_OK;
         if (h.issuerlen && !(issuer = cr_table_intern(L->t, ik, h.issuerlen, &rc)))
             return table_err(L, rc, line, err, errlen);
-        if (add_entry(L, key, h.keylen, h.hash, issuer, h.userlen ? user : NULL, h.userlen,
+        if (h.condlen && !(cond = cr_table_intern(L->t, cd, h.condlen, &rc)))
+            return table_err(L, rc, line, err, errlen);
+        if (add_entry(L, key, h.keylen, h.hash, issuer, cond, h.userlen ? user : NULL, h.userlen,
                       roles, h.roleslen, line, err, errlen) < 0)
             return -1;
     }
@@ -405,7 +415,7 @@ static int tomcat_user(void *ctx, const char *username, const char *roles, long 
     if (!key)
         return -1;
     size_t kl = strlen(key);
-    int rc = add_entry(L, key, kl, cr_table_hash(key, kl), 0, NULL, 0, roles, rl, line, err,
+    int rc = add_entry(L, key, kl, cr_table_hash(key, kl), 0, 0, NULL, 0, roles, rl, line, err,
                        errlen);
     certrole_free(key);
     return rc;

@@ -1,6 +1,7 @@
 /* Line format of the certrole realm file (see file_parse.h). */
 #include "file_parse.h"
 #include <string.h>
+#include "file_cond.h"
 #include "file_norm.h"
 #include "role_name.h"
 
@@ -232,6 +233,55 @@ static int parse_roles(const char *line, const char *p, const char *end, cr_flin
     }
 }
 
+/* user=NAME or user="NAME" at v; *next after it. */
+static int parse_user(const char *line, const char *k, const char *v, const char *end,
+                      cr_fline *out, const char **next, size_t *col, const char **msg)
+{
+    const char *p = v;
+    if (out->user)
+        FAIL(k, "user= given twice");
+    if (v < end && *v == '"') {
+        const char *c = closing_quote(v, end);
+        if (!c)
+            FAIL(v, "unterminated quoted user name");
+        out->user = v + 1;
+        out->userlen = (size_t)(c - v - 1);
+        out->user_quoted = 1;
+        p = c + 1;
+    } else {
+        while (p < end && !is_ws(*p)) {
+            if (*p == '"')
+                FAIL(p, "quote inside an unquoted user name");
+            p++;
+        }
+        out->user = v;
+        out->userlen = (size_t)(p - v);
+    }
+    if (out->userlen == 0)
+        FAIL(v, "empty user name");
+    *next = p;
+    return 0;
+}
+
+/* eku=, ku= or policy= (kind) with its list at v; *next after it. */
+static int parse_cond(const char *line, const char *k, const char *v, const char *end,
+                      int kind, cr_fline *out, const char **next, size_t *col, const char **msg)
+{
+    const char *p = v;
+    if (out->cond[kind])
+        FAIL(k, "condition given twice");
+    while (p < end && !is_ws(*p))
+        p++;
+    const char *why = NULL;
+    size_t bad = 0;
+    if (cr_fcond_check(kind, v, (size_t)(p - v), &why, &bad) < 0)
+        FAIL(v + bad, why);
+    out->cond[kind] = v;
+    out->condlen[kind] = (size_t)(p - v);
+    *next = p;
+    return 0;
+}
+
 static int parse_attrs(const char *line, const char *p, const char *end, cr_fline *out,
                        size_t *col, const char **msg)
 {
@@ -241,31 +291,19 @@ static int parse_attrs(const char *line, const char *p, const char *end, cr_flin
             p++;
         if (p == end || *p != '=' || p == k)
             FAIL(k, "unexpected text after the roles (separate roles with ',';"
-                    " attributes are user= and issuer=)");
+                    " attributes are user=, issuer=, eku=, ku= and policy=)");
         size_t klen = (size_t)(p - k);
         const char *v = ++p;
+        int cond = klen == 3 && memcmp(k, "eku", 3) == 0      ? CR_FCOND_EKU
+                 : klen == 2 && memcmp(k, "ku", 2) == 0       ? CR_FCOND_KU
+                 : klen == 6 && memcmp(k, "policy", 6) == 0   ? CR_FCOND_POLICY
+                                                              : -1;
         if (klen == 4 && memcmp(k, "user", 4) == 0) {
-            if (out->user)
-                FAIL(k, "user= given twice");
-            if (v < end && *v == '"') {
-                const char *c = closing_quote(v, end);
-                if (!c)
-                    FAIL(v, "unterminated quoted user name");
-                out->user = v + 1;
-                out->userlen = (size_t)(c - v - 1);
-                out->user_quoted = 1;
-                p = c + 1;
-            } else {
-                while (p < end && !is_ws(*p)) {
-                    if (*p == '"')
-                        FAIL(p, "quote inside an unquoted user name");
-                    p++;
-                }
-                out->user = v;
-                out->userlen = (size_t)(p - v);
-            }
-            if (out->userlen == 0)
-                FAIL(v, "empty user name");
+            if (parse_user(line, k, v, end, out, &p, col, msg) < 0)
+                return -1;
+        } else if (cond >= 0) {
+            if (parse_cond(line, k, v, end, cond, out, &p, col, msg) < 0)
+                return -1;
         } else if (klen == 6 && memcmp(k, "issuer", 6) == 0) {
             if (out->issuer)
                 FAIL(k, "issuer= given twice");
@@ -281,7 +319,7 @@ static int parse_attrs(const char *line, const char *p, const char *end, cr_flin
             out->issuer_col = (size_t)(v - line) + 1;
             p = c + 1;
         } else {
-            FAIL(k, "unknown attribute (known: user=, issuer=)");
+            FAIL(k, "unknown attribute (known: user=, issuer=, eku=, ku=, policy=)");
         }
         if (p < end && !is_ws(*p))
             FAIL(p, "expected white space after the attribute value");

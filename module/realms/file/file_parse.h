@@ -5,6 +5,9 @@
  *   KIND:VALUE           ROLE[,ROLE...]  [user=NAME] [issuer="DN"]
  *   issuer-serial:"ISSUER DN":SERIALHEX  ROLE[,ROLE...] ...
  *
+ * and, after the roles, optional conditions (file_cond.h):
+ *   eku=OID[,OID...]  ku=NAME[,NAME...]  policy=OID[,OID...]
+ *
  * KIND is email, upn, dns, uri or spiffe (any case, like sha256). VALUE
  * is bare (printable ASCII except space, tab, '"' and '\') or quoted
  * ("..." with \" and \\ as the only escapes; UTF-8 allowed inside).
@@ -47,6 +50,8 @@ typedef struct cr_fline {
     const char *val; size_t vallen;     /* the value as written, quotes off */
     int val_quoted;                     /* \" and \\ escapes still in val */
     size_t val_col;                     /* 1-based column of the value */
+    const char *cond[3]; size_t condlen[3]; /* eku=, ku=, policy= lists
+                                           (cr_fcond_kind order; checked) */
 } cr_fline;
 
 /* Parses one line (without its newline; a trailing '\r' is ignored).

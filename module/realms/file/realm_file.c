@@ -29,6 +29,7 @@
 #include "certrole_realm.h"
 #include "build-config.h"
 #include "file_load.h"
+#include "file_cond.h"
 #include "file_norm.h"
 #include "readfile.h"
 #include "table.h"
@@ -250,6 +251,8 @@ struct hits {
     const cr_trec *rec[2];
     const char *what[2];
     const cr_trec *miss;    /* an entry bound to another issuer */
+    const cr_trec *unmet;   /* an entry whose conditions do not hold */
+    const certrole_identity *id;
     int n;
 };
 
@@ -259,6 +262,13 @@ static void probe(const struct file_realm *r, const char *key, size_t keylen,
     const cr_trec *rec = pick(r->t, cr_table_find(r->t, key, keylen), anchor, &h->miss);
     if (!rec || (h->n > 0 && h->rec[0] == rec) || h->n == 2)
         return;     /* the same entry twice (two spellings) is one match */
+    const char *cond = cr_table_cond(r->t, rec);
+    size_t derlen = 0;
+    const unsigned char *der = cond ? certrole_identity_der(h->id, &derlen) : NULL;
+    if (cond && !cr_fcond_holds(cond, der, derlen)) {
+        h->unmet = rec;
+        return;
+    }
     h->rec[h->n] = rec;
     h->what[h->n++] = what;
 }
@@ -353,7 +363,7 @@ static certrole_realm_status file_lookup(void *state, const certrole_identity *i
                                     r->path);
         return CERTROLE_REALM_NOT_FOUND;
     }
-    struct hits h = { .n = 0 };
+    struct hits h = { .n = 0, .id = id };
     find_all(r, id, anchor, &h);
     if (h.n == 2) {
         certrole_answer_set_message(ans, "%s: lines %u (%s) and %u (%s) both match the peer",
@@ -363,7 +373,11 @@ static certrole_realm_status file_lookup(void *state, const certrole_identity *i
     }
     const cr_trec *rec = h.n ? h.rec[0] : NULL;
     if (!rec) {
-        if (h.miss)
+        if (h.unmet)
+            certrole_answer_set_message(ans, "%s:%u: the certificate does not carry the key"
+                                        " usages or policies the entry requires (eku=, ku=,"
+                                        " policy=)", r->path, h.unmet->line);
+        else if (h.miss)
             certrole_answer_set_message(ans, "%s:%u: the entry is bound to another issuer than"
                                         " the peer's trust anchor", r->path, h.miss->line);
         else

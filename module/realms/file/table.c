@@ -228,6 +228,12 @@ int cr_table_role(cr_table *t, const char *role, size_t len)
     return rc;
 }
 
+void cr_table_set_cond(cr_table *t, uint32_t cond)
+{
+    if (t->cur)
+        rec_at(t, t->cur)->cond = cond;
+}
+
 void cr_table_abort(cr_table *t)
 {
     if (t->cur) {
@@ -350,4 +356,9 @@ const char *cr_trec_roles(const cr_trec *r)
 const char *cr_table_issuer(const cr_table *t, const cr_trec *r)
 {
     return r->issuer ? t->mem + r->issuer : NULL;
+}
+
+const char *cr_table_cond(const cr_table *t, const cr_trec *r)
+{
+    return r->cond ? t->mem + r->cond : NULL;
 }
