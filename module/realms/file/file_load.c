@@ -194,6 +194,38 @@ static int kind_key(struct chunk *c, char *scratch, char *kbuf, const cr_fline *
     return 0;
 }
 
+/* The table key of a parsed entry: in kbuf, or a certrole_dn_key string
+ * (*dkey, to be freed). NULL with the chunk's error set. */
+static const char *line_key(struct chunk *c, char *scratch, char *kbuf, const cr_fline *f,
+                            long line, char **dkey)
+{
+    *dkey = NULL;
+    if (f->kind == CR_FLINE_DN)
+        return *dkey = chunk_key(c, scratch, f->id, f->idlen, line, f->id_col);
+    if (f->kind == CR_FLINE_SHA256) {
+        memcpy(kbuf, "sha256:", 7);
+        memcpy(kbuf + 7, f->fp, 65);
+        return kbuf;
+    }
+    return kind_key(c, scratch, kbuf, f, line) < 0 ? NULL : kbuf;
+}
+
+/* Appends one parsed entry to the chunk's pending buffer. */
+static void pend_entry(struct chunk *c, const cr_fline *f, long line, const char *key,
+                       const char *ikey, const char *cond, long condlen, const char *user,
+                       size_t userlen)
+{
+    size_t keylen = strlen(key);
+    struct pend_hdr h = { cr_table_hash(key, keylen), (uint32_t)line, (uint32_t)keylen,
+                          (uint32_t)strlen(ikey), (uint32_t)(condlen > 0 ? condlen : 0),
+                          (uint32_t)userlen, (uint32_t)f->roleslen };
+    c->entries++;
+    if (pend_put(c, &h, sizeof h) == 0 && pend_put(c, key, h.keylen) == 0 &&
+        pend_put(c, ikey, h.issuerlen) == 0 && pend_put(c, cond, h.condlen) == 0 &&
+        pend_put(c, user, userlen) == 0)
+        pend_put(c, f->roles, f->roleslen);
+}
+
 static void *chunk_parse(void *arg)
 {
     struct chunk *c = arg;
@@ -248,37 +280,22 @@ static void *chunk_parse(void *arg)
         size_t userlen = f.userlen;
         if (f.user && f.user_quoted) {
             long n = cr_funquote(f.user, f.userlen, ubuf, sizeof ubuf);
-            if (n <= 0) {
-                c->err_line = line;
-                c->err_col = (size_t)(f.user - ls);
-                snprintf(c->err, sizeof c->err, "user name empty or too long");
+            if (n <= 0 && chunk_fail(c, line, (size_t)(f.user - ls), "",
+                                     "user name empty or too long"))
                 break;
-            }
             user = ubuf;
             userlen = (size_t)n;
         }
-        char fpkey[7 + 64 + 1] = "sha256:", *dkey = NULL;
-        const char *key = fpkey;
-        if (f.kind == CR_FLINE_DN) {
-            if (!(key = dkey = chunk_key(c, scratch, f.id, f.idlen, line, f.id_col)))
-                break;
-        } else if (f.kind == CR_FLINE_SHA256) {
-            memcpy(fpkey + 7, f.fp, 65);
-        } else {
-            if (kind_key(c, scratch, kbuf, &f, line) < 0)
-                break;
-            key = kbuf;
-        }
-        size_t keylen = strlen(key);
+        char *dkey = NULL;
+        const char *key = line_key(c, scratch, kbuf, &f, line, &dkey);
+        if (!key)
+            break;
         long cl = cr_fcond_build(f.cond, f.condlen, cbuf, CR_FLINE_MAX + 64);
-        struct pend_hdr h = { cr_table_hash(key, keylen), (uint32_t)line, (uint32_t)keylen,
-                              (uint32_t)strlen(ikey), (uint32_t)(cl > 0 ? cl : 0),
-                              (uint32_t)userlen, (uint32_t)f.roleslen };
-        c->entries++;
-        if (pend_put(c, &h, sizeof h) == 0 && pend_put(c, key, h.keylen) == 0 &&
-            pend_put(c, ikey, h.issuerlen) == 0 && pend_put(c, cbuf, h.condlen) == 0 &&
-            pend_put(c, user, userlen) == 0)
-            pend_put(c, f.roles, f.roleslen);
+        if (cl < 0 && chunk_fail(c, line, 1, "", "conditions too long")) {
+            certrole_free(dkey);    /* never dropped: fewer conditions match more */
+            break;
+        }
+        pend_entry(c, &f, line, key, ikey, cbuf, cl, user, userlen);
         certrole_free(dkey);
     }
     free(scratch);
