@@ -200,6 +200,8 @@ static const char *line_key(struct chunk *c, char *scratch, char *kbuf, const cr
                             long line, char **dkey)
 {
     *dkey = NULL;
+    c->kinds |= f->kind == CR_FLINE_DN ? 1u << CR_FK_DN
+              : f->kind == CR_FLINE_SHA256 ? 1u << CR_FK_SHA256 : 0u;
     if (f->kind == CR_FLINE_DN)
         return *dkey = chunk_key(c, scratch, f->id, f->idlen, line, f->id_col);
     if (f->kind == CR_FLINE_SHA256) {
@@ -447,6 +449,7 @@ int cr_fload_tomcat(cr_table *t, const char *path, const char *data, size_t len,
         return -1;
     }
     int rc = cr_tomcat_parse(data, len, path, tomcat_user, &L, err, errlen);
+    cr_table_add_kinds(t, 1u << CR_FK_DN);
     free(L.scratch);
     *skipped = L.skipped;
     return rc;

@@ -42,7 +42,9 @@ typedef enum cr_fkind {
     CR_FK_URI,
     CR_FK_SPIFFE,           /* exact SPIFFE ID */
     CR_FK_SPIFFE_PREFIX,    /* ID, '/', '*'; the key keeps the '/' */
-    CR_FK_ISSUER_SERIAL     /* only a bit in cr_table_kinds (cr_fnorm_issuer_serial) */
+    CR_FK_ISSUER_SERIAL,    /* only a bit in cr_table_kinds (cr_fnorm_issuer_serial) */
+    CR_FK_DN,               /* only a bit: the table has DN entries */
+    CR_FK_SHA256            /* only a bit: the table has sha256: pins */
 } cr_fkind;
 
 /* Longest key (bytes, without the NUL). */

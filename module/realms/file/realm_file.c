@@ -333,17 +333,19 @@ static void probe_issuer_serial(const struct file_realm *r, const certrole_ident
 static void find_all(const struct file_realm *r, const certrole_identity *id,
                      const char *anchor, struct hits *h)
 {
+    /* only the kinds the file holds: each probe of a big table is a cache
+     * miss */
+    unsigned kinds = cr_table_kinds(r->t);
     const char *sk = certrole_identity_get(id, CERTROLE_ID_SUBJECT_KEY);
-    if (sk)
+    if (sk && (kinds & (1u << CR_FK_DN)))
         probe(r, sk, strlen(sk), anchor, "DN", h);
     const char *fp = certrole_identity_get(id, CERTROLE_ID_FINGERPRINT);
-    if (fp && strlen(fp) == 64) {
+    if (fp && strlen(fp) == 64 && (kinds & (1u << CR_FK_SHA256))) {
         char key[7 + 64 + 1];
         memcpy(key, "sha256:", 7);
         memcpy(key + 7, fp, 65);
         probe(r, key, 7 + 64, anchor, "sha256 pin", h);
     }
-    unsigned kinds = cr_table_kinds(r->t);
     if (kinds & ((1u << CR_FK_EMAIL) | (1u << CR_FK_UPN) | (1u << CR_FK_DNS) | (1u << CR_FK_URI)))
         probe_sans(r, id, anchor, kinds, h);
     const char *spiffe = certrole_identity_get(id, CERTROLE_ID_SPIFFE);
