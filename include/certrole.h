@@ -354,6 +354,11 @@ CERTROLE_API const char *certrole_result_san(const certrole_result *res,
 CERTROLE_API const char *certrole_result_spiffe_id(const certrole_result *res);
 CERTROLE_API const char *certrole_result_spiffe_problem(const certrole_result *res);
 
+/* The leaf's subjectKeyIdentifier as lower-case hex without colons
+ * ("4f3a..."), or NULL when it has none. Borrowed; valid while res lives;
+ * safe from any thread that may read res. */
+CERTROLE_API const char *certrole_result_ski(const certrole_result *res);
+
 /* Realm outcome: the user name, the module that answered ("file"), and
  * the merged roles. NULL / 0 when no realm accepted the peer. */
 CERTROLE_API const char *certrole_result_user(const certrole_result *res);

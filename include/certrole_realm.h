@@ -69,7 +69,9 @@ typedef enum certrole_identity_field {
     CERTROLE_ID_SPIFFE = 11,       /* the X.509-SVID's SPIFFE ID, or NULL */
     CERTROLE_ID_UPN = 12,          /* first UPN otherName SAN, or NULL */
     CERTROLE_ID_DNS = 13,          /* first dNSName SAN, or NULL */
-    CERTROLE_ID_URI = 14           /* first URI SAN, or NULL */
+    CERTROLE_ID_URI = 14,          /* first URI SAN, or NULL */
+    CERTROLE_ID_SKI = 15           /* subjectKeyIdentifier, lower-case hex
+                                      without colons, or NULL */
 } certrole_identity_field;
 
 /* A string field of the identity, or NULL when absent. Borrowed. */

@@ -87,6 +87,10 @@ START_TEST(valid_chain_exit0)
     HAS(out, "2045-12-31");
     HAS(out, "crm@acme.example");
     HAS(out, "192.0.2.10");
+    char *ski = tu_ski_hex(tu_pki("client.pem")), *line = tu_strf("SKI:         %s\n", ski);
+    HAS(out, line);
+    free(line);
+    free(ski);
     free(out);
     free(a);
 }
@@ -114,6 +118,10 @@ START_TEST(json_valid)
     HAS(out, "\"code\":\"ok\"");
     HAS(out, "\"subject\":\"" CLIENT_DN "\"");
     HAS(out, "spiffe://acme.example/crm");
+    char *ski = tu_ski_hex(tu_pki("client.pem")), *field = tu_strf("\"ski\":\"%s\"", ski);
+    HAS(out, field);
+    free(field);
+    free(ski);
     free(out);
     free(a);
 }

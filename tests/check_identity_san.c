@@ -99,6 +99,27 @@ START_TEST(other_other_names_are_left_out)
 }
 END_TEST
 
+/* The subjectKeyIdentifier as lower-case hex, or NULL without one. */
+START_TEST(subject_key_identifier)
+{
+    certrole_result *res = NULL;
+    ck_assert_int_eq(verify_with_san("DNS:a.example\nsubjectKeyIdentifier=01:02:0A:FF", &res),
+                     CERTROLE_OK);
+    ck_assert_pstr_eq(certrole_result_ski(res), "01020aff");
+    char *j = certrole_result_json(res);
+    ck_assert_msg(strstr(j, "\"ski\":\"01020aff\""), "%s", j);
+    free(j);
+    certrole_result_free(res);
+    ck_assert_int_eq(verify_with_san("DNS:a.example\nsubjectKeyIdentifier=none", &res),
+                     CERTROLE_OK);
+    ck_assert_ptr_null(certrole_result_ski(res));
+    j = certrole_result_json(res);
+    ck_assert_msg(strstr(j, "\"ski\":null"), "%s", j);
+    free(j);
+    certrole_result_free(res);
+}
+END_TEST
+
 START_TEST(svid_has_its_spiffe_id)
 {
     certrole_result *res = NULL;
@@ -185,6 +206,7 @@ static Suite *identity_san_suite(void)
     tcase_add_test(tc, upn_other_name_is_a_san);
     tcase_add_test(tc, upn_of_another_string_type_is_refused);
     tcase_add_test(tc, other_other_names_are_left_out);
+    tcase_add_test(tc, subject_key_identifier);
     tcase_add_test(tc, svid_has_its_spiffe_id);
     tcase_add_test(tc, malformed_svids_have_no_spiffe_id);
     tcase_add_test(tc, no_spiffe_uri_means_no_id_and_no_problem);

@@ -156,6 +156,43 @@ START_TEST(filter_placeholders_from_subject_alt_names)
 }
 END_TEST
 
+/* %{issuer_serial}: the RFC 4523 CertificateExactAssertion, found by
+ * slapd's certificateExactMatch (userCertificate's equality rule), in
+ * both filter spellings; a '"' in the issuer is doubled, and every value
+ * is RFC 4515-escaped like any placeholder. */
+START_TEST(issuer_serial_placeholder_finds_the_stored_certificate)
+{
+    static const char *const filters[] = {
+        "filter=(userCertificate=%{issuer_serial})",
+        "filter=(userCertificate:certificateExactMatch:=%{issuer_serial})",
+    };
+    char *u = lh_uri();
+    for (size_t i = 0; i < 2; i++) {
+        void *st = lh_realm(u, "base=dc=acme,dc=example", filters[i], "role-attr=none", NULL);
+        lh_expect_found(st, tu_pki("client.pem"), "crm");
+        lh_expect_found(st, lf_cert("quoteissuer"), "quoted");
+        /* norole.pem is stored in two entries */
+        lh_expect_status(st, tu_pki("norole.pem"), CERTROLE_REALM_REFUSED);
+        /* same CA, never stored; same subject under another CA */
+        lh_expect_status(st, lf_cert("esc"), CERTROLE_REALM_NOT_FOUND);
+        lh_expect_status(st, tu_pki("other-client.pem"), CERTROLE_REALM_NOT_FOUND);
+        lh_ops->close(st);
+    }
+    /* slapd parsed both spellings into the same assertion (its log shows
+     * the normalised form): the quotes survived, and '(', ')' and '*'
+     * arrived as characters of the issuer, not filter syntax */
+    static const char *const seen[] = { "(userCertificate={",
+                                        "(userCertificate:certificateExactMatch:={" };
+    for (size_t i = 0; i < 2; i++) {
+        char *want = tu_strf("%s serialNumber '51A1'H, issuer rdnSequence:\"cn=q \\5C22quoted\\5C22"
+                             " \\28ca\\29\\2A,o=acme corp,c=us\" })", seen[i]);
+        ck_assert_msg(lf_log_count(&lh_srv, want) >= 1, "not in the slapd log: %s", want);
+        free(want);
+    }
+    free(u);
+}
+END_TEST
+
 START_TEST(certificate_map_matches_the_exact_certificate)
 {
     char *u = lh_uri();
@@ -235,6 +272,7 @@ static Suite *ldap_entry_suite(void)
     tcase_add_test(tc_entry, filter_map_finds_one_entry_and_refuses_two);
     tcase_add_test(tc_entry, filter_placeholders_serial_issuer_fingerprint);
     tcase_add_test(tc_entry, filter_placeholders_from_subject_alt_names);
+    tcase_add_test(tc_entry, issuer_serial_placeholder_finds_the_stored_certificate);
     tcase_add_test(tc_entry, certificate_map_matches_the_exact_certificate);
     tcase_add_test(tc_entry, filter_injection_through_certificate_fields_finds_nothing);
     tcase_add_test(tc_entry, a_referral_beside_the_entry_is_not_taken_as_found);

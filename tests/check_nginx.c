@@ -74,6 +74,10 @@ START_TEST(right_certificate_reaches_backend_with_user_and_roles)
     /* the client certificate's one URI SAN is a SPIFFE ID */
     ck_assert_msg(strstr(acc, "uri=/InvoiceService/list spiffe=spiffe://acme.example/crm"), "%s",
                   acc);
+    char *ski = tu_ski_hex(tu_pki("client.pem")), *want_ski = tu_strf("ski=%s\n", ski);
+    ck_assert_msg(strstr(acc, want_ski), "want %s in %s", want_ski, acc);
+    free(ski);
+    free(want_ski);
     free(acc);
     free(body);
     ngx_stop(&n);
@@ -235,7 +239,7 @@ START_TEST(certrole_off_location_is_untouched)
     ck_assert_msg(body && strstr(body, "user=[] roles=[] cert=[]"), "%s", body ? body : "");
     free(body);
     char *acc = nt_access(&n);
-    ck_assert_msg(strstr(acc, "200 code=- user=- roles=- subject=\"-\" uri=/open/x spiffe=-"), "%s", acc);
+    ck_assert_msg(strstr(acc, "200 code=- user=- roles=- subject=\"-\" uri=/open/x spiffe=- ski=-"), "%s", acc);
     free(acc);
     ngx_stop(&n);
 }

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include "certrole.h"
 #include "file_load.h"
+#include "file_norm.h"
 #include "file_parse.h"
 #include "table.h"
 #include "realm_file_util.h"
@@ -34,6 +35,43 @@ static void bad_line(const char *line, size_t len, size_t want_col, const char *
         ck_assert_msg(col == want_col, "'%s': column %zu, want %zu (%s)", line, col, want_col, msg);
 }
 #define BAD(line, col, want) bad_line(line, strlen(line), col, want)
+
+/* KIND:VALUE and issuer-serial lines: what the parser hands the loader. */
+#define SEG_EQ(p, n, want) \
+    ck_assert_msg((n) == strlen(want) && memcmp((p), (want), (n)) == 0, "'%.*s' != '%s'", \
+                  (int)(n), (p), (want))
+START_TEST(parse_identity_kinds)
+{
+    cr_fline f;
+    size_t col = 0;
+    const char *msg = NULL;
+    ck_assert_int_eq(parse("EMAIL:alice@x.example r", &f, &col, &msg), 0);
+    ck_assert_int_eq(f.kind, CR_FLINE_VALUE);
+    ck_assert_int_eq(f.vkind, CR_FK_EMAIL);
+    ck_assert_int_eq(f.val_col, 7);
+    SEG_EQ(f.val, f.vallen, "alice@x.example");
+    ck_assert_int_eq(parse("upn:\"a \\\"b\\\\@c\" r eku=1.2 ku=cRLSign policy=2.5", &f, &col,
+                           &msg), 0);
+    ck_assert_int_eq(f.vkind, CR_FK_UPN);
+    ck_assert(f.val_quoted);
+    SEG_EQ(f.val, f.vallen, "a \\\"b\\\\@c");
+    SEG_EQ(f.cond[1], f.condlen[1], "cRLSign");
+    SEG_EQ(f.cond[2], f.condlen[2], "2.5");
+    ck_assert_int_eq(parse("Spiffe:spiffe://td/ns/* r", &f, &col, &msg), 0);
+    ck_assert_int_eq(f.vkind, CR_FK_SPIFFE_PREFIX);
+    ck_assert_int_eq(parse("spiffe:spiffe://td/ns r", &f, &col, &msg), 0);
+    ck_assert_int_eq(f.vkind, CR_FK_SPIFFE);
+    ck_assert_int_eq(parse("issuer-serial:\"CN=a, O=\\\"b\\\"\":00:0A:ff r", &f, &col, &msg), 0);
+    ck_assert_int_eq(f.kind, CR_FLINE_ISSUER_SERIAL);
+    ck_assert_str_eq(f.fp, "aff");
+    SEG_EQ(f.id, f.idlen, "CN=a, O=\\\"b\\\"");
+    ck_assert_int_eq(parse("issuer-serial:\"CN=a\":0000 r", &f, &col, &msg), 0);
+    ck_assert_str_eq(f.fp, "0");
+    BAD("dns:a.example", 14, "no roles");
+    BAD("dns:\"a.example\"r", 16, "white space after the identity");
+    BAD("uri:\"x\\y\" r", 7, "only");
+}
+END_TEST
 
 START_TEST(parse_dn_entry)
 {
@@ -389,6 +427,7 @@ static Suite *realm_file_format_suite(void)
 {
     Suite *s = suite_create("realm_file_format");
     TCase *tc = tcase_create("format");
+    tcase_add_test(tc, parse_identity_kinds);
     tcase_add_test(tc, parse_dn_entry);
     tcase_add_test(tc, parse_escapes_and_attributes);
     tcase_add_test(tc, parse_fingerprints);

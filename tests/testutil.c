@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -283,6 +284,26 @@ void tu_stop_all(void)
     for (int i = 0; i < MAX_CHILDREN; i++)
         if (children[i])
             tu_stop(children[i]);
+}
+
+char *tu_ski_hex(const char *pem_path)
+{
+    char *cmd = tu_strf("'%s' x509 -in '%s' -noout -ext subjectKeyIdentifier",
+                        tu_env("OPENSSL", "openssl"), pem_path);
+    char *out = NULL;
+    ck_assert_int_eq(tu_run(cmd, &out), 0);
+    ck_assert_ptr_nonnull(out);
+    const char *p = strchr(out, '\n');
+    ck_assert_msg(p != NULL, "no subjectKeyIdentifier in %s: %s", pem_path, out);
+    char *ski = calloc(1, strlen(p) + 1), *o = ski;
+    ck_assert_ptr_nonnull(ski);
+    for (p++; *p; p++)
+        if (isxdigit((unsigned char)*p))
+            *o++ = (char)tolower((unsigned char)*p);
+    ck_assert_msg(strlen(ski) >= 2, "no subjectKeyIdentifier in %s: %s", pem_path, out);
+    free(out);
+    free(cmd);
+    return ski;
 }
 
 int tu_run_suite(Suite *s)

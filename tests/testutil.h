@@ -32,6 +32,11 @@ void tu_rmrf(const char *dir);
  * NULL to discard). Returns the exit status (128+sig if killed). */
 int tu_run(const char *cmd, char **out);
 
+/* The subjectKeyIdentifier of a PEM certificate as openssl prints it,
+ * made lower-case hex without colons (malloc'd; fails the test when
+ * openssl prints none). */
+char *tu_ski_hex(const char *pem_path);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int tu_free_port(void);
 /* Starts argv[0] with argv, stdout+stderr to logfile (or /dev/null),

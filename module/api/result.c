@@ -75,6 +75,7 @@ static int dup_identity(struct certrole_identity *d, const struct certrole_ident
     d->email = dup_s(s->email, &fail);
     d->spiffe = dup_s(s->spiffe, &fail);
     d->spiffe_why = dup_s(s->spiffe_why, &fail);
+    d->ski = dup_s(s->ski, &fail);
     d->not_before = s->not_before;
     d->not_after = s->not_after;
     if (s->n_sans) {
@@ -268,6 +269,7 @@ ID_FIELD(certrole_result_serial, serial)
 ID_FIELD(certrole_result_fingerprint, fingerprint)
 ID_FIELD(certrole_result_spiffe_id, spiffe)
 ID_FIELD(certrole_result_spiffe_problem, spiffe_why)
+ID_FIELD(certrole_result_ski, ski)
 
 time_t certrole_result_not_before(const certrole_result *r)
 {
@@ -416,6 +418,8 @@ void cr_result_json_fields(cr_strbuf *b, int *first, const certrole_result *r)
     cr_json_string(b, certrole_result_spiffe_id(r));
     cr_json_key(b, first, "spiffe_problem");
     cr_json_string(b, certrole_result_spiffe_problem(r));
+    cr_json_key(b, first, "ski");
+    cr_json_string(b, certrole_result_ski(r));
     cr_json_key(b, first, "not_before");
     json_time(b, certrole_result_not_before(r));
     cr_json_key(b, first, "not_after");

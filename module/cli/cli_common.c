@@ -201,6 +201,8 @@ void cr_cli_print_result(FILE *out, const certrole_result *res)
             fprintf(out, "  SPIFFE ID:   %s\n", certrole_result_spiffe_id(res));
         else if (certrole_result_spiffe_problem(res))
             fprintf(out, "  SPIFFE ID:   none (%s)\n", certrole_result_spiffe_problem(res));
+        if (certrole_result_ski(res))
+            fprintf(out, "  SKI:         %s\n", certrole_result_ski(res));
         const char *fp = certrole_result_fingerprint(res);
         fprintf(out, "  sha256:      %s\n", fp ? fp : "?");
         if (certrole_result_depth(res) > 0)

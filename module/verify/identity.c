@@ -101,6 +101,23 @@ static char *serial_hex(X509 *leaf)
     return s;
 }
 
+/* The subjectKeyIdentifier as lower-case hex without colons, or NULL
+ * when the leaf has none (or an undecodable or repeated one: then there
+ * is no single value to name the key by). *nomem on no memory. */
+static char *ski_hex(X509 *leaf, int *nomem)
+{
+    int crit = 0;
+    ASN1_OCTET_STRING *o = X509_get_ext_d2i(leaf, NID_subject_key_identifier, &crit, NULL);
+    if (!o)
+        return NULL;
+    char *s = NULL;
+    if (ASN1_STRING_length(o) > 0 &&
+        !(s = hexstr(ASN1_STRING_get0_data(o), (size_t)ASN1_STRING_length(o))))
+        *nomem = 1;
+    ASN1_OCTET_STRING_free(o);
+    return s;
+}
+
 static time_t asn1_time_t(const ASN1_TIME *t)
 {
     struct tm tm;
@@ -342,6 +359,7 @@ certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,
         nomem = 1;
     if (!(id->serial = serial_hex(leaf)))
         nomem = 1;
+    id->ski = ski_hex(leaf, &nomem);
     id->not_before = asn1_time_t(X509_get0_notBefore(leaf));
     id->not_after = asn1_time_t(X509_get0_notAfter(leaf));
 
@@ -406,6 +424,7 @@ void cr_identity_clear(struct certrole_identity *id)
     free(id->sans);
     free(id->spiffe);
     free(id->spiffe_why);
+    free(id->ski);
     memset(id, 0, sizeof *id);
 }
 
@@ -440,6 +459,7 @@ const char *certrole_identity_get(const certrole_identity *id, certrole_identity
     case CERTROLE_ID_UPN: return first_san(id, CERTROLE_SAN_UPN);
     case CERTROLE_ID_DNS: return first_san(id, CERTROLE_SAN_DNS);
     case CERTROLE_ID_URI: return first_san(id, CERTROLE_SAN_URI);
+    case CERTROLE_ID_SKI: return id->ski;
     }
     return NULL;
 }

@@ -24,6 +24,7 @@ struct certrole_identity {
     struct cr_san *sans; size_t n_sans;
     char *spiffe;               /* the X.509-SVID's SPIFFE ID, or NULL */
     char *spiffe_why;           /* why a spiffe URI SAN is not one, or NULL */
+    char *ski;                  /* subjectKeyIdentifier, lower hex, or NULL */
 };
 
 /* Fills id from leaf (takes its own reference). Returns CERTROLE_OK, or

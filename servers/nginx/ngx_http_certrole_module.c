@@ -106,7 +106,8 @@ enum {
     NGX_HTTP_CERTROLE_VAR_ROLES,
     NGX_HTTP_CERTROLE_VAR_CODE,
     NGX_HTTP_CERTROLE_VAR_SUBJECT,
-    NGX_HTTP_CERTROLE_VAR_SPIFFE_ID
+    NGX_HTTP_CERTROLE_VAR_SPIFFE_ID,
+    NGX_HTTP_CERTROLE_VAR_SKI
 };
 
 static ngx_http_variable_t  ngx_http_certrole_vars[] = {
@@ -125,6 +126,9 @@ static ngx_http_variable_t  ngx_http_certrole_vars[] = {
 
     { ngx_string("certrole_spiffe_id"), NULL, ngx_http_certrole_variable,
       NGX_HTTP_CERTROLE_VAR_SPIFFE_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("certrole_ski"), NULL, ngx_http_certrole_variable,
+      NGX_HTTP_CERTROLE_VAR_SKI, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -510,6 +514,10 @@ ngx_http_certrole_variable(ngx_http_request_t *r,
 
     case NGX_HTTP_CERTROLE_VAR_SPIFFE_ID:
         s = rctx->res ? certrole_result_spiffe_id(rctx->res) : NULL;
+        break;
+
+    case NGX_HTTP_CERTROLE_VAR_SKI:
+        s = rctx->res ? certrole_result_ski(rctx->res) : NULL;
         break;
 
     case NGX_HTTP_CERTROLE_VAR_ROLES:

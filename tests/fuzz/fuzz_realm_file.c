@@ -1,6 +1,6 @@
 /* libFuzzer target: the file realm's parsers. The same bytes are loaded
- * as a certrole realm file (line format: quoted DN or sha256 pin, roles,
- * user=, issuer=), once without and once with a realm-wide issuer
+ * as a certrole realm file (line format: quoted DN, sha256 pin or
+ * KIND:VALUE, roles, user=, issuer=, conditions), once without and once with a realm-wide issuer
  * binding, and as a tomcat-users.xml document (libxml2, no DTD). Both
  * loaders are what the plugin's open() calls. */
 #define _GNU_SOURCE

@@ -49,6 +49,7 @@ static const struct {
       "URI:spiffe://acme.example/ns/billing/sa/api,DNS:api.acme.example" },
     { "inj-svid", "SVID Holder", 0, NULL,                        /* not an SVID: two URIs */
       "URI:spiffe://acme.example/ns/billing/sa/api,URI:spiffe://evil.example/x" },
+    { "quoteissuer", "Quote Issuer User", 0x51A1, "Q \"Quoted\" (CA)*", NULL }, /* %{issuer_serial} */
 };
 
 double lf_now(void)
@@ -267,8 +268,13 @@ static int load_ldif(void)
     char *a2 = a1 && norole ? replace_all(a1, "description: @NOROLE_CERTIFICATE@", norole) : NULL;
     struct certrole_identity cid;
     lf_identity(tu_pki("client.pem"), &cid);
-    char *a3 = a2 ? replace_all(a2, "@CLIENT_FINGERPRINT@", cid.fingerprint) : NULL;
+    char *a4 = a2 ? replace_all(a2, "@CLIENT_FINGERPRINT@", cid.fingerprint) : NULL;
     lf_identity_free(&cid);
+    char *quote = cert_ldif_line(lf_cert("quoteissuer"));
+    char *a3 = a4 && quote ? replace_all(a4, "description: @QUOTEISSUER_CERTIFICATE@", quote)
+                           : NULL;
+    free(a4);
+    free(quote);
     char *ldif = tu_strf("%s/acme.ldif", dir);
     int ok = a3 && write_text(ldif, a3);
     free(acme); free(client); free(norole); free(a1); free(a2); free(a3);

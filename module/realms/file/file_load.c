@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "certrole.h"
+#include "file_cond.h"
+#include "file_norm.h"
 #include "file_parse.h"
 #include "role_name.h"
 #include "tomcat.h"
@@ -62,11 +64,13 @@ static int table_err(struct loader *L, int rc, long line, char *err, size_t errl
 
 /* Adds one entry: key, optional user, roles (a validated comma list). */
 static int add_entry(struct loader *L, const char *key, size_t keylen, uint64_t hash,
-                     uint32_t issuer, const char *user, size_t userlen, const char *roles,
-                     size_t roleslen, long line, char *err, size_t errlen)
+                     uint32_t issuer, uint32_t cond, const char *user, size_t userlen,
+                     const char *roles, size_t roleslen, long line, char *err, size_t errlen)
 {
     cr_table *t = L->t;
     int rc = cr_table_begin(t, key, keylen, issuer, user, userlen, (uint32_t)line);
+    if (rc == CR_TABLE_OK && cond)
+        cr_table_set_cond(t, cond);
     const char *role;
     size_t rlen, pos = 0;
     while (rc == CR_TABLE_OK && cr_frole_next(roles, roleslen, &pos, &role, &rlen))
@@ -98,15 +102,16 @@ static int add_entry(struct loader *L, const char *key, size_t keylen, uint64_t 
 #define PARALLEL_MIN_BYTES ((size_t)1 << 20)
 #define MAX_CHUNKS 8
 
-struct pend_hdr { uint64_t hash; uint32_t line, keylen, issuerlen, userlen, roleslen; };
+struct pend_hdr { uint64_t hash; uint32_t line, keylen, issuerlen, condlen, userlen, roleslen; };
 
 struct chunk {
     struct loader *L;
     const char *p, *end;    /* the chunk's text */
-    char *buf;              /* pend_hdr + key + issuer key + user + roles ... */
+    char *buf;              /* pend_hdr + key + issuer key + conditions + user + roles ... */
     size_t len, cap;
     long lines;             /* lines in the chunk */
     size_t entries;         /* entries in buf */
+    unsigned kinds;         /* cr_table_kinds bits of its entries */
     long err_line;          /* local line of the first error, 0 = none */
     size_t err_col;
     char err[320];
@@ -154,16 +159,86 @@ static char *chunk_key(struct chunk *c, char *scratch, const char *text, size_t 
     return key;
 }
 
+static int chunk_fail(struct chunk *c, long line, size_t col, const char *what, const char *why)
+{
+    c->err_line = line;
+    c->err_col = col;
+    snprintf(c->err, sizeof c->err, "%s%s", what, why);
+    return -1;
+}
+
+/* The table key of a KIND:VALUE or issuer-serial line into kbuf
+ * (CR_FKEY_MAX + 1 bytes); -1 with the chunk's error set. */
+static int kind_key(struct chunk *c, char *scratch, char *kbuf, const cr_fline *f, long line)
+{
+    if (f->kind == CR_FLINE_ISSUER_SERIAL) {
+        char *ik = chunk_key(c, scratch, f->id, f->idlen, line, f->id_col);
+        if (!ik)
+            return -1;
+        long n = cr_fnorm_issuer_serial(f->fp, ik, kbuf);
+        certrole_free(ik);
+        c->kinds |= 1u << CR_FK_ISSUER_SERIAL;
+        return n < 0 ? chunk_fail(c, line, f->id_col, "", "issuer DN too long") : 0;
+    }
+    const char *v = f->val, *why = NULL;
+    long vl = (long)f->vallen;
+    if (f->val_quoted && (vl = cr_funquote(f->val, f->vallen, scratch, CR_FLINE_MAX + 1)) >= 0)
+        v = scratch;
+    if (vl < 0 || cr_fnorm_key(f->vkind, v, (size_t)vl, kbuf, &why) < 0) {
+        static const char *const what[] = { "bad email: value: ", "bad upn: value: ",
+                                            "bad dns: value: ", "bad uri: value: ",
+                                            "bad spiffe: value: ", "bad spiffe: prefix: " };
+        return chunk_fail(c, line, f->val_col, what[f->vkind], why ? why : "too long");
+    }
+    c->kinds |= 1u << f->vkind;
+    return 0;
+}
+
+/* The table key of a parsed entry: in kbuf, or a certrole_dn_key string
+ * (*dkey, to be freed). NULL with the chunk's error set. */
+static const char *line_key(struct chunk *c, char *scratch, char *kbuf, const cr_fline *f,
+                            long line, char **dkey)
+{
+    *dkey = NULL;
+    c->kinds |= f->kind == CR_FLINE_DN ? 1u << CR_FK_DN
+              : f->kind == CR_FLINE_SHA256 ? 1u << CR_FK_SHA256 : 0u;
+    if (f->kind == CR_FLINE_DN)
+        return *dkey = chunk_key(c, scratch, f->id, f->idlen, line, f->id_col);
+    if (f->kind == CR_FLINE_SHA256) {
+        memcpy(kbuf, "sha256:", 7);
+        memcpy(kbuf + 7, f->fp, 65);
+        return kbuf;
+    }
+    return kind_key(c, scratch, kbuf, f, line) < 0 ? NULL : kbuf;
+}
+
+/* Appends one parsed entry to the chunk's pending buffer. */
+static void pend_entry(struct chunk *c, const cr_fline *f, long line, const char *key,
+                       const char *ikey, const char *cond, long condlen, const char *user,
+                       size_t userlen)
+{
+    size_t keylen = strlen(key);
+    struct pend_hdr h = { cr_table_hash(key, keylen), (uint32_t)line, (uint32_t)keylen,
+                          (uint32_t)strlen(ikey), (uint32_t)(condlen > 0 ? condlen : 0),
+                          (uint32_t)userlen, (uint32_t)f->roleslen };
+    c->entries++;
+    if (pend_put(c, &h, sizeof h) == 0 && pend_put(c, key, h.keylen) == 0 &&
+        pend_put(c, ikey, h.issuerlen) == 0 && pend_put(c, cond, h.condlen) == 0 &&
+        pend_put(c, user, userlen) == 0)
+        pend_put(c, f->roles, f->roleslen);
+}
+
 static void *chunk_parse(void *arg)
 {
     struct chunk *c = arg;
-    char *scratch = malloc(CR_FLINE_MAX + 1);
+    char *scratch = malloc(CR_FLINE_MAX + 1), *kbuf = malloc(CR_FKEY_MAX + 1);
+    char *cbuf = malloc(CR_FLINE_MAX + 64);
     char *last_issuer = NULL, *last_ikey = NULL;   /* issuer= repeats a lot */
     char ubuf[1024];
     const char *p = c->p;
-    if (!scratch)
+    if (!scratch || !kbuf || !cbuf)
         c->nomem = 1;
-    for (long line = 1; p < c->end && scratch && !c->nomem; line++) {
+    for (long line = 1; p < c->end && scratch && kbuf && cbuf && !c->nomem; line++) {
         const char *ls = p, *nl = memchr(p, '\n', (size_t)(c->end - p));
         size_t ll = nl ? (size_t)(nl - p) : (size_t)(c->end - p);
         c->lines = line;
@@ -207,33 +282,27 @@ static void *chunk_parse(void *arg)
         size_t userlen = f.userlen;
         if (f.user && f.user_quoted) {
             long n = cr_funquote(f.user, f.userlen, ubuf, sizeof ubuf);
-            if (n <= 0) {
-                c->err_line = line;
-                c->err_col = (size_t)(f.user - ls);
-                snprintf(c->err, sizeof c->err, "user name empty or too long");
+            if (n <= 0 && chunk_fail(c, line, (size_t)(f.user - ls), "",
+                                     "user name empty or too long"))
                 break;
-            }
             user = ubuf;
             userlen = (size_t)n;
         }
-        char fpkey[7 + 64 + 1] = "sha256:", *dkey = NULL;
-        const char *key = fpkey;
-        if (f.kind == CR_FLINE_DN) {
-            if (!(key = dkey = chunk_key(c, scratch, f.id, f.idlen, line, f.id_col)))
-                break;
-        } else {
-            memcpy(fpkey + 7, f.fp, 65);
+        char *dkey = NULL;
+        const char *key = line_key(c, scratch, kbuf, &f, line, &dkey);
+        if (!key)
+            break;
+        long cl = cr_fcond_build(f.cond, f.condlen, cbuf, CR_FLINE_MAX + 64);
+        if (cl < 0 && chunk_fail(c, line, 1, "", "conditions too long")) {
+            certrole_free(dkey);    /* never dropped: fewer conditions match more */
+            break;
         }
-        size_t keylen = strlen(key);
-        struct pend_hdr h = { cr_table_hash(key, keylen), (uint32_t)line, (uint32_t)keylen,
-                              (uint32_t)strlen(ikey), (uint32_t)userlen, (uint32_t)f.roleslen };
-        c->entries++;
-        if (pend_put(c, &h, sizeof h) == 0 && pend_put(c, key, h.keylen) == 0 &&
-            pend_put(c, ikey, h.issuerlen) == 0 && pend_put(c, user, userlen) == 0)
-            pend_put(c, f.roles, f.roleslen);
+        pend_entry(c, &f, line, key, ikey, cbuf, cl, user, userlen);
         certrole_free(dkey);
     }
     free(scratch);
+    free(kbuf);
+    free(cbuf);
     free(last_issuer);
     certrole_free(last_ikey);
     return NULL;
@@ -245,7 +314,7 @@ static size_t prefetch_next(const struct chunk *c, size_t o)
     struct pend_hdr h;
     memcpy(&h, c->buf + o, sizeof h);
     cr_table_prefetch(c->L->t, h.hash);
-    return o + sizeof h + h.keylen + h.issuerlen + h.userlen + h.roleslen;
+    return o + sizeof h + h.keylen + h.issuerlen + h.condlen + h.userlen + h.roleslen;
 }
 
 /* Replays one parsed chunk into the table; line numbers start at base. */
@@ -262,15 +331,17 @@ static int chunk_replay(struct chunk *c, long base, char *err, size_t errlen)
         if (ahead < c->len)
             ahead = prefetch_next(c, ahead);
         memcpy(&h, c->buf + o, sizeof h);
-        const char *key = c->buf + o + sizeof h, *ik = key + h.keylen, *user = ik + h.issuerlen;
-        const char *roles = user + h.userlen;
-        o += sizeof h + h.keylen + h.issuerlen + h.userlen + h.roleslen;
+        const char *key = c->buf + o + sizeof h, *ik = key + h.keylen, *cd = ik + h.issuerlen;
+        const char *user = cd + h.condlen, *roles = user + h.userlen;
+        o += sizeof h + h.keylen + h.issuerlen + h.condlen + h.userlen + h.roleslen;
         long line = base + (long)h.line;
-        uint32_t issuer = 0;
+        uint32_t issuer = 0, cond = 0;
         int rc = CR_TABLE_OK;
         if (h.issuerlen && !(issuer = cr_table_intern(L->t, ik, h.issuerlen, &rc)))
             return table_err(L, rc, line, err, errlen);
-        if (add_entry(L, key, h.keylen, h.hash, issuer, h.userlen ? user : NULL, h.userlen,
+        if (h.condlen && !(cond = cr_table_intern(L->t, cd, h.condlen, &rc)))
+            return table_err(L, rc, line, err, errlen);
+        if (add_entry(L, key, h.keylen, h.hash, issuer, cond, h.userlen ? user : NULL, h.userlen,
                       roles, h.roleslen, line, err, errlen) < 0)
             return -1;
     }
@@ -325,6 +396,7 @@ int cr_fload_certrole(cr_table *t, const char *path, const char *data, size_t le
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
             rc = chunk_replay(&c[i], base, err, errlen);
+        cr_table_add_kinds(t, c[i].kinds);
         /* A chunk that ends with a newline has a next line in the next
          * chunk; its count is exact because cuts follow a '\n'. */
         base += c[i].lines;
@@ -362,7 +434,7 @@ static int tomcat_user(void *ctx, const char *username, const char *roles, long 
     if (!key)
         return -1;
     size_t kl = strlen(key);
-    int rc = add_entry(L, key, kl, cr_table_hash(key, kl), 0, NULL, 0, roles, rl, line, err,
+    int rc = add_entry(L, key, kl, cr_table_hash(key, kl), 0, 0, NULL, 0, roles, rl, line, err,
                        errlen);
     certrole_free(key);
     return rc;
@@ -377,6 +449,7 @@ int cr_fload_tomcat(cr_table *t, const char *path, const char *data, size_t len,
         return -1;
     }
     int rc = cr_tomcat_parse(data, len, path, tomcat_user, &L, err, errlen);
+    cr_table_add_kinds(t, 1u << CR_FK_DN);
     free(L.scratch);
     *skipped = L.skipped;
     return rc;

@@ -2,6 +2,19 @@
  *
  *   "DN"                 ROLE[,ROLE...]  [user=NAME] [issuer="DN"]
  *   sha256:FINGERPRINT   ROLE[,ROLE...]  [user=NAME] [issuer="DN"]
+ *   KIND:VALUE           ROLE[,ROLE...]  [user=NAME] [issuer="DN"]
+ *   issuer-serial:"ISSUER DN":SERIALHEX  ROLE[,ROLE...] ...
+ *
+ * and, after the roles, optional conditions (file_cond.h):
+ *   eku=OID[,OID...]  ku=NAME[,NAME...]  policy=OID[,OID...]
+ *
+ * KIND is email, upn, dns, uri or spiffe (any case, like sha256). VALUE
+ * is bare (printable ASCII except space, tab, '"' and '\') or quoted
+ * ("..." with \" and \\ as the only escapes; UTF-8 allowed inside).
+ * spiffe:VALUE is an exact SPIFFE ID or a prefix ending in "/" and "*".
+ * SERIALHEX is hex digits, plain or as colon-separated pairs, compared
+ * as a number. How each kind's value is normalised and matched is in
+ * file_norm.h.
  *
  * '#' starts a comment (at the start of a line or after white space);
  * blank lines are ignored. This file only splits and validates a line;
@@ -17,7 +30,9 @@
 typedef enum cr_fline_kind {
     CR_FLINE_BLANK = 0,     /* empty or comment: nothing to do */
     CR_FLINE_DN = 1,        /* id/idlen: the DN text between the quotes */
-    CR_FLINE_SHA256 = 2     /* fp: 64 lower-case hex digits */
+    CR_FLINE_SHA256 = 2,    /* fp: 64 lower-case hex digits */
+    CR_FLINE_VALUE = 3,     /* vkind and val/vallen (raw, see val_quoted) */
+    CR_FLINE_ISSUER_SERIAL = 4 /* id/idlen: issuer DN text; fp: serial (file_norm.h) */
 } cr_fline_kind;
 
 /* A parsed line. Pointers point into the caller's line buffer. */
@@ -31,6 +46,12 @@ typedef struct cr_fline {
     int user_quoted;                    /* user was "..." (\x escapes kept) */
     const char *issuer; size_t issuerlen; /* raw DN text or NULL */
     size_t id_col, issuer_col;          /* 1-based columns, for DN errors */
+    int vkind;                          /* cr_fkind of a CR_FLINE_VALUE */
+    const char *val; size_t vallen;     /* the value as written, quotes off */
+    int val_quoted;                     /* \" and \\ escapes still in val */
+    size_t val_col;                     /* 1-based column of the value */
+    const char *cond[3]; size_t condlen[3]; /* eku=, ku=, policy= lists
+                                           (cr_fcond_kind order; checked) */
 } cr_fline;
 
 /* Parses one line (without its newline; a trailing '\r' is ignored).

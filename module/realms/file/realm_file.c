@@ -9,9 +9,13 @@
  *             default-user=subject|cn|email (user name when an entry has none;
  *                                            default subject)
  *
- * Lookup is a hash probe on the peer's certrole_dn_key() subject key and
- * on its SHA-256 fingerprint; the state is read-only after open(), so
- * lookups from any number of threads need no lock. */
+ * Lookup is a hash probe on the peer's certrole_dn_key() subject key, on
+ * its SHA-256 fingerprint, and, for the kinds the file holds, on each
+ * normalised email, UPN, DNS and URI subjectAltName, the SPIFFE ID (and
+ * its prefixes at '/' boundaries) and issuer+serial (file_norm.h). Two
+ * different entries matching one peer is a refusal, never a pick. The
+ * state is read-only after open(), so lookups from any number of threads
+ * need no lock. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +29,8 @@
 #include "certrole_realm.h"
 #include "build-config.h"
 #include "file_load.h"
+#include "file_cond.h"
+#include "file_norm.h"
 #include "readfile.h"
 #include "table.h"
 #include "tomcat.h"
@@ -240,6 +246,115 @@ static const char *user_of(const struct file_realm *r, const certrole_identity *
     return u ? u : certrole_identity_get(id, CERTROLE_ID_SUBJECT);
 }
 
+/* The entries one peer matches: two different ones are a refusal. */
+struct hits {
+    const cr_trec *rec[2];
+    const char *what[2];
+    const cr_trec *miss;    /* an entry bound to another issuer */
+    const cr_trec *unmet;   /* an entry whose conditions do not hold */
+    const certrole_identity *id;
+    int n;
+};
+
+static void probe(const struct file_realm *r, const char *key, size_t keylen,
+                  const char *anchor, const char *what, struct hits *h)
+{
+    const cr_trec *rec = pick(r->t, cr_table_find(r->t, key, keylen), anchor, &h->miss);
+    if (!rec || (h->n > 0 && h->rec[0] == rec) || h->n == 2)
+        return;     /* the same entry twice (two spellings) is one match */
+    const char *cond = cr_table_cond(r->t, rec);
+    size_t derlen = 0;
+    const unsigned char *der = cond ? certrole_identity_der(h->id, &derlen) : NULL;
+    if (cond && !cr_fcond_holds(cond, der, derlen)) {
+        h->unmet = rec;
+        return;
+    }
+    h->rec[h->n] = rec;
+    h->what[h->n++] = what;
+}
+
+/* Every subjectAltName of the kinds the file holds, normalised as the
+ * entries were; a value that does not normalise matches nothing. */
+static void probe_sans(const struct file_realm *r, const certrole_identity *id,
+                       const char *anchor, unsigned kinds, struct hits *h)
+{
+    char key[CR_FKEY_MAX + 1];
+    for (size_t i = 0; i < certrole_identity_san_count(id); i++) {
+        certrole_san_type t = CERTROLE_SAN_IP;
+        const char *v = certrole_identity_san(id, i, &t), *why = NULL;
+        cr_fkind k = t == CERTROLE_SAN_EMAIL ? CR_FK_EMAIL : t == CERTROLE_SAN_UPN ? CR_FK_UPN
+                   : t == CERTROLE_SAN_DNS ? CR_FK_DNS : t == CERTROLE_SAN_URI ? CR_FK_URI
+                                                                              : CR_FK_SPIFFE;
+        if (!v || k == CR_FK_SPIFFE || !(kinds & (1u << k)))
+            continue;
+        long n = cr_fnorm_key(k, v, strlen(v), key, &why);
+        if (n > 0)
+            probe(r, key, (size_t)n, anchor, cr_fkind_prefix(k), h);
+    }
+}
+
+/* The SPIFFE ID (never any other URI) exactly, then each of its
+ * prefixes at a '/' boundary: one hash probe per path segment. */
+static void probe_spiffe(const struct file_realm *r, const char *spiffe, const char *anchor,
+                         unsigned kinds, struct hits *h)
+{
+    size_t len = strlen(spiffe);
+    char key[CR_FKEY_MAX + 1];
+    if (len > 2048)
+        return;
+    if (kinds & (1u << CR_FK_SPIFFE)) {
+        memcpy(key, "spiffe:", 7);
+        memcpy(key + 7, spiffe, len);
+        probe(r, key, 7 + len, anchor, "spiffe:", h);
+    }
+    if (!(kinds & (1u << CR_FK_SPIFFE_PREFIX)))
+        return;
+    memcpy(key, "spiffe/*:", 9);
+    memcpy(key + 9, spiffe, len);
+    for (size_t i = 9; i < len; i++)   /* past "spiffe://" */
+        if (spiffe[i] == '/')
+            probe(r, key, 9 + i + 1, anchor, "spiffe: prefix", h);
+}
+
+static void probe_issuer_serial(const struct file_realm *r, const certrole_identity *id,
+                                const char *anchor, struct hits *h)
+{
+    const char *serial = certrole_identity_get(id, CERTROLE_ID_SERIAL);
+    const char *ik = certrole_identity_get(id, CERTROLE_ID_ISSUER_KEY), *why = NULL;
+    char sn[65], key[CR_FKEY_MAX + 1];
+    size_t bad = 0;
+    long n;
+    /* a negative serial has a '-': no entry can name it */
+    if (serial && ik && cr_fnorm_serial(serial, strlen(serial), sn, &why, &bad) == 0 &&
+        (n = cr_fnorm_issuer_serial(sn, ik, key)) > 0)
+        probe(r, key, (size_t)n, anchor, "issuer-serial:", h);
+}
+
+static void find_all(const struct file_realm *r, const certrole_identity *id,
+                     const char *anchor, struct hits *h)
+{
+    /* only the kinds the file holds: each probe of a big table is a cache
+     * miss */
+    unsigned kinds = cr_table_kinds(r->t);
+    const char *sk = certrole_identity_get(id, CERTROLE_ID_SUBJECT_KEY);
+    if (sk && (kinds & (1u << CR_FK_DN)))
+        probe(r, sk, strlen(sk), anchor, "DN", h);
+    const char *fp = certrole_identity_get(id, CERTROLE_ID_FINGERPRINT);
+    if (fp && strlen(fp) == 64 && (kinds & (1u << CR_FK_SHA256))) {
+        char key[7 + 64 + 1];
+        memcpy(key, "sha256:", 7);
+        memcpy(key + 7, fp, 65);
+        probe(r, key, 7 + 64, anchor, "sha256 pin", h);
+    }
+    if (kinds & ((1u << CR_FK_EMAIL) | (1u << CR_FK_UPN) | (1u << CR_FK_DNS) | (1u << CR_FK_URI)))
+        probe_sans(r, id, anchor, kinds, h);
+    const char *spiffe = certrole_identity_get(id, CERTROLE_ID_SPIFFE);
+    if (spiffe)
+        probe_spiffe(r, spiffe, anchor, kinds, h);
+    if (kinds & (1u << CR_FK_ISSUER_SERIAL))
+        probe_issuer_serial(r, id, anchor, h);
+}
+
 static certrole_realm_status file_lookup(void *state, const certrole_identity *id,
                                          certrole_answer *ans)
 {
@@ -250,30 +365,26 @@ static certrole_realm_status file_lookup(void *state, const certrole_identity *i
                                     r->path);
         return CERTROLE_REALM_NOT_FOUND;
     }
-    const cr_trec *by_dn = NULL, *by_fp = NULL, *miss = NULL;
-    const char *sk = certrole_identity_get(id, CERTROLE_ID_SUBJECT_KEY);
-    if (sk)
-        by_dn = pick(r->t, cr_table_find(r->t, sk, strlen(sk)), anchor, &miss);
-    const char *fp = certrole_identity_get(id, CERTROLE_ID_FINGERPRINT);
-    if (fp && strlen(fp) == 64) {
-        char key[7 + 64 + 1];
-        memcpy(key, "sha256:", 7);
-        memcpy(key + 7, fp, 65);
-        by_fp = pick(r->t, cr_table_find(r->t, key, 7 + 64), anchor, &miss);
-    }
-    if (by_dn && by_fp) {
-        certrole_answer_set_message(ans, "%s: lines %u (DN) and %u (sha256 pin) both match the"
-                                    " peer", r->path, by_dn->line, by_fp->line);
+    struct hits h = { .n = 0, .id = id };
+    find_all(r, id, anchor, &h);
+    if (h.n == 2) {
+        certrole_answer_set_message(ans, "%s: lines %u (%s) and %u (%s) both match the peer",
+                                    r->path, h.rec[0]->line, h.what[0], h.rec[1]->line,
+                                    h.what[1]);
         return CERTROLE_REALM_REFUSED;
     }
-    const cr_trec *rec = by_dn ? by_dn : by_fp;
+    const cr_trec *rec = h.n ? h.rec[0] : NULL;
     if (!rec) {
-        if (miss)
+        if (h.unmet)
+            certrole_answer_set_message(ans, "%s:%u: the certificate does not carry the key"
+                                        " usages or policies the entry requires (eku=, ku=,"
+                                        " policy=)", r->path, h.unmet->line);
+        else if (h.miss)
             certrole_answer_set_message(ans, "%s:%u: the entry is bound to another issuer than"
-                                        " the peer's trust anchor", r->path, miss->line);
+                                        " the peer's trust anchor", r->path, h.miss->line);
         else
-            certrole_answer_set_message(ans, "%s: no entry for this subject DN or sha256"
-                                        " fingerprint", r->path);
+            certrole_answer_set_message(ans, "%s: no entry for this certificate (subject DN,"
+                                        " sha256 fingerprint or other identity)", r->path);
         return CERTROLE_REALM_NOT_FOUND;
     }
     const char *user = user_of(r, id, rec);

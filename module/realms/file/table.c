@@ -16,6 +16,7 @@ struct cr_table {
     size_t count;
     size_t cur;             /* record under construction (0 = none) */
     uint32_t last_issuer;   /* intern cache */
+    unsigned kinds;         /* cr_table_kinds */
 };
 
 /* A 64-bit hash, 8 bytes per step with a murmur-style finaliser: the
@@ -177,6 +178,16 @@ size_t cr_table_count(const cr_table *t)
     return t->count;
 }
 
+void cr_table_add_kinds(cr_table *t, unsigned bits)
+{
+    t->kinds |= bits;
+}
+
+unsigned cr_table_kinds(const cr_table *t)
+{
+    return t->kinds;
+}
+
 uint32_t cr_table_intern(cr_table *t, const char *s, size_t len, int *rc)
 {
     if (t->last_issuer && strlen(t->mem + t->last_issuer) == len &&
@@ -215,6 +226,12 @@ int cr_table_role(cr_table *t, const char *role, size_t len)
     if (rc == CR_TABLE_OK)
         rec_at(t, t->cur)->nroles++;
     return rc;
+}
+
+void cr_table_set_cond(cr_table *t, uint32_t cond)
+{
+    if (t->cur)
+        rec_at(t, t->cur)->cond = cond;
 }
 
 void cr_table_abort(cr_table *t)
@@ -339,4 +356,9 @@ const char *cr_trec_roles(const cr_trec *r)
 const char *cr_table_issuer(const cr_table *t, const cr_trec *r)
 {
     return r->issuer ? t->mem + r->issuer : NULL;
+}
+
+const char *cr_table_cond(const cr_table *t, const cr_trec *r)
+{
+    return r->cond ? t->mem + r->cond : NULL;
 }

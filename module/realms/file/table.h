@@ -24,6 +24,7 @@ typedef struct cr_trec {
     uint32_t next;      /* offset of the next record with this key, or 0 */
     uint32_t issuer;    /* offset of the interned issuer key, or 0 */
     uint32_t hlo;       /* low 32 bits of the key's hash */
+    uint32_t cond;      /* offset of the interned conditions (file_cond.h), or 0 */
     uint32_t keylen, userlen, nroles, size;
 } cr_trec;
 
@@ -36,6 +37,11 @@ void cr_table_free(cr_table *t);
 
 /* Number of records. */
 size_t cr_table_count(const cr_table *t);
+
+/* Which identity kinds (bit 1 << cr_fkind) the table holds, so a lookup
+ * skips the probes no entry could answer. */
+void cr_table_add_kinds(cr_table *t, unsigned bits);
+unsigned cr_table_kinds(const cr_table *t);
 
 /* Stores an issuer key once (consecutive equal keys share one copy).
  * Returns its offset (> 0) or 0 with *rc set to NOMEM/TOOBIG. */
@@ -50,6 +56,9 @@ uint32_t cr_table_intern(cr_table *t, const char *s, size_t len, int *rc);
 int cr_table_begin(cr_table *t, const char *key, size_t keylen, uint32_t issuer,
                    const char *user, size_t userlen, uint32_t line);
 int cr_table_role(cr_table *t, const char *role, size_t len);
+/* Binds the record under construction to conditions interned with
+ * cr_table_intern (offset > 0). */
+void cr_table_set_cond(cr_table *t, uint32_t cond);
 int cr_table_commit(cr_table *t, uint32_t *dup_line);
 void cr_table_abort(cr_table *t);
 
@@ -74,6 +83,7 @@ const char *cr_trec_key(const cr_trec *r);
 const char *cr_trec_user(const cr_trec *r);        /* NULL when none */
 const char *cr_trec_roles(const cr_trec *r);       /* first role; next = +strlen+1 */
 const char *cr_table_issuer(const cr_table *t, const cr_trec *r); /* NULL when none */
+const char *cr_table_cond(const cr_table *t, const cr_trec *r);   /* NULL when none */
 
 /* Large buffers (>= 2 MiB) are mapped directly and marked for transparent
  * huge pages: a million-entry realm is ~100 MB touched at random, and

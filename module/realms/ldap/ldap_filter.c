@@ -23,6 +23,7 @@ static const struct {
     { "dns", CERTROLE_ID_DNS },
     { "uri", CERTROLE_ID_URI },
     { "spiffe", CERTROLE_ID_SPIFFE },
+    { "issuer_serial", 0 },     /* computed: see issuer_serial() */
 };
 
 /* Index of the placeholder "%{name}" starting at p, or -1; *len gets
@@ -61,7 +62,8 @@ int cr_ldap_filter_check(const char *tmpl, int allow_placeholders,
             if (!allow_placeholders || placeholder_at(p, &len) < 0) {
                 snprintf(err, errlen, "filter \"%s\": %s at offset %zu "
                          "(known: %%{subject} %%{cn} %%{email} %%{serial} "
-                         "%%{issuer} %%{fingerprint} %%{upn} %%{dns} %%{uri} %%{spiffe})", tmpl,
+                         "%%{issuer} %%{fingerprint} %%{upn} %%{dns} %%{uri} %%{spiffe} "
+                         "%%{issuer_serial})", tmpl,
                          allow_placeholders ? "unknown placeholder" : "no placeholder allowed",
                          (size_t)(p - tmpl));
                 return -1;
@@ -104,6 +106,14 @@ static char *escape(const void *value, size_t len)
     return s;
 }
 
+/* The RFC 4523 CertificateExactAssertion of the identity's leaf, or
+ * NULL (no memory, or no serial/issuer). */
+static char *issuer_serial(const certrole_identity *id)
+{
+    return cr_ldap_gser_exact(certrole_identity_get(id, CERTROLE_ID_SERIAL),
+                              certrole_identity_get(id, CERTROLE_ID_ISSUER));
+}
+
 char *cr_ldap_filter_expand(const char *tmpl, const certrole_identity *id,
                             const char **missing)
 {
@@ -120,7 +130,9 @@ char *cr_ldap_filter_expand(const char *tmpl, const certrole_identity *id,
             fputc('%', f);
             p++;
         } else if ((i = placeholder_at(p, &len)) >= 0) {
-            const char *v = certrole_identity_get(id, placeholders[i].field);
+            char *computed = placeholders[i].field ? NULL : issuer_serial(id);
+            const char *v = placeholders[i].field ? certrole_identity_get(id, placeholders[i].field)
+                                                  : computed;
             char *e = NULL;
             if (!v) {
                 if (missing)
@@ -132,6 +144,7 @@ char *cr_ldap_filter_expand(const char *tmpl, const certrole_identity *id,
                 fputs(e, f);
                 free(e);
             }
+            free(computed);
             p += len - 1;
         } else {
             fputc(*p, f);
@@ -157,10 +170,10 @@ char *cr_ldap_filter_eq(const char *attr, const void *value, size_t len)
     return s;
 }
 
-char *cr_ldap_filter_certificate(const char *serial_hex, const char *issuer)
+char *cr_ldap_gser_exact(const char *serial_hex, const char *issuer)
 {
     BIGNUM *bn = NULL;
-    char *dec = NULL, *dn = NULL, *gser = NULL, *out = NULL;
+    char *dec = NULL, *dn = NULL, *gser = NULL;
     size_t n = 0;
     if (!serial_hex || !issuer || !BN_hex2bn(&bn, serial_hex) ||
         (size_t)BN_num_bytes(bn) > 64 || !(dec = BN_bn2dec(bn)) ||
@@ -181,12 +194,17 @@ char *cr_ldap_filter_certificate(const char *serial_hex, const char *issuer)
     if (asprintf(&gser, "{ serialNumber %s, issuer rdnSequence:\"%s\" }", dec, quoted) < 0)
         gser = NULL;
     free(quoted);
-    if (gser)
-        out = cr_ldap_filter_eq("userCertificate", gser, strlen(gser));
 out:
-    free(gser);
     free(dn);
     OPENSSL_free(dec);
     BN_free(bn);
+    return gser;
+}
+
+char *cr_ldap_filter_certificate(const char *serial_hex, const char *issuer)
+{
+    char *gser = cr_ldap_gser_exact(serial_hex, issuer);
+    char *out = gser ? cr_ldap_filter_eq("userCertificate", gser, strlen(gser)) : NULL;
+    free(gser);
     return out;
 }

@@ -8,7 +8,8 @@
 #include "certrole_realm.h"
 
 /* Checks a filter template at open(): known placeholders only
- * (%{subject} %{cn} %{email} %{serial} %{issuer} %{fingerprint}; "%%" is a
+ * (%{subject} %{cn} %{email} %{serial} %{issuer} %{fingerprint} %{upn}
+ * %{dns} %{uri} %{spiffe} %{issuer_serial}; "%%" is a
  * literal '%'), parentheses balanced, starts with '('. 0 or -1 + err. */
 int cr_ldap_filter_check(const char *tmpl, int allow_placeholders,
                          char *err, size_t errlen);
@@ -25,6 +26,10 @@ char *cr_ldap_filter_expand(const char *tmpl, const certrole_identity *id,
  * and serial (certificateExactMatch); the caller compares the bytes of
  * the certificate it gets back. NULL on a bad serial/DN or no memory. */
 char *cr_ldap_filter_certificate(const char *serial_hex, const char *issuer);
+
+/* The CertificateExactAssertion itself, unescaped (what %{issuer_serial}
+ * expands to before RFC 4515 escaping). NULL as above. */
+char *cr_ldap_gser_exact(const char *serial_hex, const char *issuer);
 
 /* "(attr=<value escaped>)"; value may hold any bytes. */
 char *cr_ldap_filter_eq(const char *attr, const void *value, size_t len);
