@@ -56,7 +56,7 @@ static const struct code_text codes[CERTROLE_CODE_COUNT] = {
         "issue intermediates with basicConstraints=critical,CA:TRUE and keyUsage=keyCertSign" },
     [CERTROLE_E_UNKNOWN_IDENTITY] = { "unknown_identity",
         "no realm knows this identity",
-        "add the certificate's subject DN (or its sha256 fingerprint) to a realm" },
+        "give this certificate an entry in one of the policy's realms (by subject DN, fingerprint, SAN, SPIFFE ID or a match rule: see the realm's manual page)" },
     [CERTROLE_E_REALM_UNAVAILABLE] = { "realm_unavailable",
         "a realm backend is unavailable",
         "check that the realm's backend (LDAP server, realm file) is reachable and readable" },
