@@ -196,11 +196,12 @@ static int add_identity(const struct ropts *o, const struct certrole_identity *i
     char *line = NULL;
     int status = CR_CLI_EXIT_DENIED;
     struct cr_redit e;
-    if (!token || !norm || !cand[o->by] || strcmp(norm, cand[o->by]) != 0) {
+    int ok = token && norm && cand[o->by] && strcmp(norm, cand[o->by]) == 0;
+    if (!ok)
         fprintf(stderr, "certrole realm add: %s\n", err);
-    } else if ((status = entry_line(o, token, &line)) == 0) {
-        if (*warn)
-            fprintf(stderr, "certrole realm add: note: %s\n", warn);
+    else if (*warn)
+        fprintf(stderr, "certrole realm add: note: %s\n", warn);
+    if (ok && (status = entry_line(o, token, &line)) == 0) {
         if (cr_redit_begin(&e, o->realm, 1, err, sizeof err) < 0)
             status = cr_cli_fail(0, "realm add", CERTROLE_E_IO, "%s", err);
         else if (conflict(o, &e, norm, cand))
