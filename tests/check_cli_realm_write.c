@@ -263,6 +263,25 @@ START_TEST(unloadable_realm_not_touched)
     char *want = tu_strf("# no newline at the end\nsha256:%s r user=crm\n", fp);
     realm_is(want);
     free(want);
+    /* CR LF line ends stay CR LF. */
+    tu_write_file(realm_path, "# windows\r\n");
+    ck_assert_int_eq(crun(&out, "realm add --realm '%s' --user crm --roles r '%s'", realm_path,
+                          tu_pki("client.pem")), 0);
+    free(out);
+    want = tu_strf("# windows\r\nsha256:%s r user=crm\r\n", fp);
+    realm_is(want);
+    free(want);
+    ck_assert_int_eq(crun(&out, "realm remove --realm '%s' --user crm", realm_path), 0);
+    free(out);
+    realm_is("# windows\r\n");
+    /* A byte order mark opening the file stays, also when the first
+     * entry goes. */
+    char *bom = tu_strf("\xef\xbb\xbfsha256:%s r user=crm\n# after\n", fp);
+    tu_write_file(realm_path, bom);
+    ck_assert_int_eq(crun(&out, "realm remove --realm '%s' --user crm", realm_path), 0);
+    free(out);
+    realm_is("\xef\xbb\xbf# after\n");
+    free(bom);
     free(fp);
     /* A realm path that is a directory or missing (remove) is an error. */
     ck_assert_int_eq(crun(&out, "realm add --realm '%s' --user crm --roles r '%s'", cr_dir,

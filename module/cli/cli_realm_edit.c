@@ -161,13 +161,16 @@ static int append_and_commit(const struct ropts *o, struct cr_redit *e, const ch
     long no = 1;
     for (size_t i = 0; i < e->len; i++)
         no += e->data[i] == '\n';
+    /* Line ends as the file has them (its first line's). */
+    const char *nl = memchr(e->data, '\n', e->len);
+    const char *eol = nl && nl > e->data && nl[-1] == '\r' ? "\r\n" : "\n";
     cr_sb_appendn(&b, e->data, e->len);
     if (e->len && e->data[e->len - 1] != '\n') {
-        cr_sb_appendc(&b, '\n');
+        cr_sb_append(&b, eol);
         no++;
     }
     cr_sb_append(&b, line);
-    cr_sb_appendc(&b, '\n');
+    cr_sb_append(&b, eol);
     if (b.failed) {
         cr_sb_free(&b);
         return cr_cli_fail(0, "realm add", CERTROLE_E_NO_MEMORY, "out of memory");
