@@ -234,6 +234,43 @@ START_TEST(other_kinds_exact_text)
 }
 END_TEST
 
+/* The realm looks up every subjectAltName of a kind, with ASCII case
+ * folded where it folds it: an entry for the second address, its domain
+ * in capitals, already matches the certificate. Loaded only where the
+ * parser knows email: entries; elsewhere the realm does not load. */
+START_TEST(every_san_and_case_considered)
+{
+    char *c = make_cert("two-mails.pem", "/CN=Two Mails",
+                        "email:first@acme.example,email:second@acme.example", "0x99");
+    const char *entry = "email:second@ACME.example other user=o";
+    char *text = tu_strf(ORIG "%s\n", entry), *out = NULL;
+    tu_write_file(realm_path, text);
+    cr_fline f;
+    size_t col;
+    const char *msg;
+    int st = crun(&out, "realm add --realm '%s' --user t --roles r '%s'", realm_path, c);
+    if (cr_fline_parse(entry, strlen(entry), &f, &col, &msg) == 0) {
+        ck_assert_msg(st == 1, "status %d: %s", st, out);
+        HAS(out, "already matches");
+        HAS(out, "line 5 by email");
+        free(out);
+        ck_assert_int_eq(crun(&out, "realm show --realm '%s' '%s'", realm_path, c), 0);
+        HAS(out, "\tby=email\n");
+        free(out);
+        ck_assert_int_eq(crun(&out, "realm remove --realm '%s' --entry EMAIL:second@acme.EXAMPLE",
+                              realm_path), 0);
+        realm_is(ORIG);
+    } else {
+        ck_assert_msg(st == 2, "status %d: %s", st, out);
+        HAS(out, "users.realm:5:");
+        realm_is(text);
+    }
+    free(out);
+    free(text);
+    free(c);
+}
+END_TEST
+
 START_TEST(missing_fields_refused)
 {
     char *plain = make_cert("plain.pem", "/CN=Plain", "DNS:plain.example", "7");
@@ -387,6 +424,7 @@ static Suite *suite(void)
     tcase_add_test(t, duplicates_refused);
     tcase_add_test(t, hostile_names_refused);
     tcase_add_test(t, other_kinds_exact_text);
+    tcase_add_test(t, every_san_and_case_considered);
     tcase_add_test(t, missing_fields_refused);
     tcase_add_test(t, remove_by_user_and_entry);
     tcase_add_test(t, list_and_show);

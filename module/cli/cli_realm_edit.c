@@ -7,33 +7,59 @@
 #include "realm_edit.h"
 #include "strbuf.h"
 
-void cr_realm_cands(const struct certrole_identity *id, char *cand[CR_BY_COUNT])
+static int cand_add(struct cr_cands *c, cr_rby by, char *token)
 {
-    for (int k = 0; k < CR_BY_COUNT; k++) {
-        char err[512], warn[512];
-        char *t = cr_rtok_for_cert(id, (cr_rby)k, err, sizeof err, warn, sizeof warn);
-        cand[k] = t ? cr_rtok_norm(t, strlen(t)) : NULL;
-        free(t);
+    char *norm = token ? cr_rtok_norm(token, strlen(token)) : NULL;
+    free(token);
+    if (!norm)
+        return 0;   /* no such field, or one no entry can name */
+    struct cr_cand *v = realloc(c->v, (c->n + 1) * sizeof *v);
+    if (!v) {
+        free(norm);
+        return -1;
     }
+    c->v = v;
+    c->v[c->n].by = by;
+    c->v[c->n++].norm = norm;
+    return 0;
 }
 
-void cr_realm_cands_free(char *cand[CR_BY_COUNT])
+int cr_realm_cands(const struct certrole_identity *id, struct cr_cands *c)
 {
-    for (int k = 0; k < CR_BY_COUNT; k++)
-        free(cand[k]);
+    static const cr_rby whole[] = { CR_BY_PIN, CR_BY_DN, CR_BY_ISSUER_SERIAL, CR_BY_SPIFFE };
+    char err[512], warn[512];
+    int rc = 0;
+    memset(c, 0, sizeof *c);
+    for (size_t k = 0; rc == 0 && k < sizeof whole / sizeof whole[0]; k++)
+        rc = cand_add(c, whole[k], cr_rtok_for_cert(id, whole[k], err, sizeof err, warn,
+                                                    sizeof warn));
+    for (size_t i = 0; rc == 0 && i < id->n_sans; i++) {
+        cr_rby by;
+        if (cr_rby_of_san(id->sans[i].type, &by) == 0)
+            rc = cand_add(c, by, cr_rtok_kind_value(by, id->sans[i].value));
+    }
+    return rc;
 }
 
-int cr_realm_match(const char *norm, char *const cand[CR_BY_COUNT])
+void cr_realm_cands_free(struct cr_cands *c)
 {
-    for (int k = 0; k < CR_BY_COUNT; k++)
-        if (cand[k] && !strcmp(norm, cand[k]))
-            return k;
-    /* spiffe://td/path/ * : IDs under that path, at a '/' boundary. */
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i].norm);
+    free(c->v);
+    memset(c, 0, sizeof *c);
+}
+
+int cr_realm_match(const char *norm, const struct cr_cands *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(norm, c->v[i].norm))
+            return (int)c->v[i].by;
+    /* spiffe://td/path/ * : IDs strictly under that path. */
     size_t n = strlen(norm);
-    const char *s = cand[CR_BY_SPIFFE];
-    if (s && !strncmp(norm, "spiffe\n", 7) && n > 9 && !strcmp(norm + n - 2, "/*") &&
-        !strncmp(s, norm, n - 1))
-        return CR_BY_SPIFFE;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].by == CR_BY_SPIFFE && !strncmp(norm, "spiffe\n", 7) && n > 9 &&
+            !strcmp(norm + n - 2, "/*") && !strncmp(c->v[i].norm, norm, n - 1))
+            return CR_BY_SPIFFE;
     return -1;
 }
 
@@ -89,7 +115,7 @@ static int trust_check(const struct ropts *o, X509 **leaf)
  * identity, or another one of it (a pin beside a DN entry), which the
  * realm would answer as ambiguous and refuse. */
 static int conflict(const struct ropts *o, const struct cr_redit *e, const char *norm,
-                    char *const cand[CR_BY_COUNT])
+                    const struct cr_cands *cand)
 {
     struct cr_rline l = { 0 };
     size_t pos = 0;
@@ -191,15 +217,21 @@ static int add_identity(const struct ropts *o, const struct certrole_identity *i
     char err[1024], warn[512];
     char *token = cr_rtok_for_cert(id, o->by, err, sizeof err, warn, sizeof warn);
     char *norm = token ? cr_rtok_norm(token, strlen(token)) : NULL;
-    char *cand[CR_BY_COUNT];
-    cr_realm_cands(id, cand);
-    if (token && (!norm || !cand[o->by] || strcmp(norm, cand[o->by]) != 0))
+    struct cr_cands cand;
+    if (cr_realm_cands(id, &cand) < 0) {
+        cr_realm_cands_free(&cand);
+        free(token);
+        free(norm);
+        return cr_cli_fail(0, "realm add", CERTROLE_E_NO_MEMORY, "out of memory");
+    }
+    /* Read back, the token names this very certificate by that kind. */
+    int ok = norm && cr_realm_match(norm, &cand) == (int)o->by;
+    if (token && !ok)
         snprintf(err, sizeof err, "the %s of the certificate does not read back as the same"
                  " name when written; use --by pin", cr_rby_name(o->by));
     char *line = NULL;
     int status = CR_CLI_EXIT_DENIED;
     struct cr_redit e;
-    int ok = token && norm && cand[o->by] && strcmp(norm, cand[o->by]) == 0;
     if (!ok)
         fprintf(stderr, "certrole realm add: %s\n", err);
     else if (*warn)
@@ -207,13 +239,13 @@ static int add_identity(const struct ropts *o, const struct certrole_identity *i
     if (ok && (status = entry_line(o, token, &line)) == 0) {
         if (cr_redit_begin(&e, o->realm, 1, err, sizeof err) < 0)
             status = cr_cli_fail(0, "realm add", CERTROLE_E_IO, "%s", err);
-        else if (conflict(o, &e, norm, cand))
+        else if (conflict(o, &e, norm, &cand))
             status = CR_CLI_EXIT_DENIED;
         else
             status = append_and_commit(o, &e, line);
         cr_redit_end(&e);
     }
-    cr_realm_cands_free(cand);
+    cr_realm_cands_free(&cand);
     free(token);
     free(norm);
     free(line);

@@ -59,7 +59,7 @@ static void entry_json(cr_strbuf *b, const struct cr_rentry *en, const char *by)
 /* The kind by which en is shown, "" for every entry (list), NULL when it
  * is not shown. */
 static const char *selected(const struct ropts *o, const struct cr_rentry *en,
-                            char *const cand[CR_BY_COUNT])
+                            const struct cr_cands *cand)
 {
     if (!strcmp(o->sub, "list"))
         return "";
@@ -72,7 +72,7 @@ static const char *selected(const struct ropts *o, const struct cr_rentry *en,
 /* Prints the selected entries of the loaded realm; their number, or -1
  * with err when a line does not parse. */
 static long walk(const struct ropts *o, const char *path, const char *data, size_t len,
-                 char *const cand[CR_BY_COUNT], cr_strbuf *js, char *err, size_t errlen)
+                 const struct cr_cands *cand, cr_strbuf *js, char *err, size_t errlen)
 {
     struct cr_rline l = { 0 };
     size_t pos = 0;
@@ -121,16 +121,18 @@ int cr_realm_list(const struct ropts *o)
 {
     char cmd[32], err[1024];
     snprintf(cmd, sizeof cmd, "realm %s", o->sub);
-    char *cand[CR_BY_COUNT] = { 0 };
+    struct cr_cands cand = { NULL, 0 };
     if (o->cert) {
         struct certrole_identity id;
         memset(&id, 0, sizeof id);
         int st = cr_realm_cert_identity(o, cmd, &id);
-        if (st == 0)
-            cr_realm_cands(&id, cand);
+        if (st == 0 && cr_realm_cands(&id, &cand) < 0)
+            st = cr_cli_fail(o->json, cmd, CERTROLE_E_NO_MEMORY, "out of memory");
         cr_identity_clear(&id);
-        if (st)
+        if (st) {
+            cr_realm_cands_free(&cand);
             return st;
+        }
     }
     size_t len = 0, cap = 0;
     int why = 0;
@@ -157,7 +159,7 @@ int cr_realm_list(const struct ropts *o)
             cr_json_key(&js, &first, "entries");
             cr_sb_appendc(&js, '[');
         }
-        long n = walk(o, o->realm, data, len, cand, &js, err, sizeof err);
+        long n = walk(o, o->realm, data, len, &cand, &js, err, sizeof err);
         if (n < 0) {
             cr_sb_free(&js);
             status = cr_cli_fail(o->json, cmd, CERTROLE_E_POLICY_ERROR, "%s", err);
@@ -168,6 +170,6 @@ int cr_realm_list(const struct ropts *o)
     if (t)
         cr_table_free(t);
     free(data);
-    cr_realm_cands_free(cand);
+    cr_realm_cands_free(&cand);
     return status;
 }

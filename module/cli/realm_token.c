@@ -54,46 +54,56 @@ int cr_rtok_value(char **out, const char *prefix, const char *s)
     return *out ? 0 : -1;
 }
 
-/* First SAN of type t and how many there are. */
-static const char *first_san(const struct certrole_identity *id, certrole_san_type t, size_t *n)
+int cr_rby_of_san(certrole_san_type t, cr_rby *by)
 {
-    const char *v = NULL;
-    *n = 0;
-    for (size_t i = 0; i < id->n_sans; i++)
-        if (id->sans[i].type == t && (*n)++ == 0)
-            v = id->sans[i].value;
-    return v;
+    switch (t) {
+    case CERTROLE_SAN_EMAIL: *by = CR_BY_EMAIL; return 0;
+    case CERTROLE_SAN_UPN: *by = CR_BY_UPN; return 0;
+    case CERTROLE_SAN_DNS: *by = CR_BY_DNS; return 0;
+    case CERTROLE_SAN_URI: *by = CR_BY_URI; return 0;
+    default: return -1;
+    }
+}
+
+char *cr_rtok_kind_value(cr_rby by, const char *value)
+{
+    char *prefix = NULL, *tok = NULL;
+    if (asprintf(&prefix, "%s:", cr_rby_name(by)) < 0)
+        return NULL;
+    if (cr_rtok_value(&tok, prefix, value) < 0)
+        tok = NULL;
+    free(prefix);
+    return tok;
 }
 
 static char *san_token(const struct certrole_identity *id, cr_rby by, char *err, size_t errlen,
                        char *warn, size_t warnlen)
 {
-    static const struct { cr_rby by; certrole_san_type t; const char *what; } map[] = {
-        { CR_BY_EMAIL, CERTROLE_SAN_EMAIL, "e-mail address (rfc822Name)" },
-        { CR_BY_UPN, CERTROLE_SAN_UPN, "UPN (otherName 1.3.6.1.4.1.311.20.2.3)" },
-        { CR_BY_DNS, CERTROLE_SAN_DNS, "DNS name" },
-        { CR_BY_URI, CERTROLE_SAN_URI, "URI" },
+    static const char *const what[] = {
+        [CR_BY_EMAIL] = "e-mail address (rfc822Name)",
+        [CR_BY_UPN] = "UPN (otherName 1.3.6.1.4.1.311.20.2.3)",
+        [CR_BY_DNS] = "DNS name", [CR_BY_URI] = "URI",
     };
-    size_t k = 0;
-    while (map[k].by != by)
-        k++;
-    size_t n;
-    const char *v = first_san(id, map[k].t, &n);
+    const char *v = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < id->n_sans; i++) {
+        cr_rby b;
+        if (cr_rby_of_san(id->sans[i].type, &b) == 0 && b == by && n++ == 0)
+            v = id->sans[i].value;
+    }
     if (!v) {
         snprintf(err, errlen, "the certificate has no %s subjectAltName; choose another --by",
-                 map[k].what);
+                 what[by]);
         return NULL;
     }
     if (n > 1)
         snprintf(warn, warnlen, "the certificate has %zu %s subjectAltNames; the entry names"
-                 " the first, %s (the realm matches the first of each type)", n, map[k].what, v);
-    char *prefix = NULL, *tok = NULL;
-    if (asprintf(&prefix, "%s:", cr_rby_name(by)) < 0)
-        prefix = NULL;
-    if (!prefix || cr_rtok_value(&tok, prefix, v) < 0)
+                 " the first, %s (the realm matches the certificate by any of them)", n,
+                 what[by], v);
+    char *tok = cr_rtok_kind_value(by, v);
+    if (!tok)
         snprintf(err, errlen, "the %s cannot be written in a realm file (control character)",
-                 map[k].what);
-    free(prefix);
+                 what[by]);
     return tok;
 }
 
@@ -243,6 +253,43 @@ static int value_norm(cr_strbuf *b, const char *s, size_t len)
     return 0;
 }
 
+static void lower(char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            s[i] = (char)(s[i] - 'A' + 'a');
+}
+
+/* The parts of a value the realm compares without ASCII case: all of a
+ * DNS name, the domain of an e-mail address and the suffix of a UPN
+ * (after the last '@'), a URI's scheme and host. (IDNA spellings are
+ * not unified here; the realm's loader still refuses two entries that
+ * it finds alike.) s is the value after "kind\n". */
+static void fold_case(const char *kind, char *s)
+{
+    size_t n = strlen(s);
+    if (!strcmp(kind, "dns\n")) {
+        lower(s, n);
+    } else if (!strcmp(kind, "email\n") || !strcmp(kind, "upn\n")) {
+        char *at = strrchr(s, '@');
+        if (at)
+            lower(at, n - (size_t)(at - s));
+    } else if (!strcmp(kind, "uri\n")) {
+        size_t scheme = strcspn(s, ":/?#");
+        if (s[scheme] != ':')
+            return;
+        lower(s, scheme);
+        char *a = s + scheme + 1;
+        if (strncmp(a, "//", 2) != 0)
+            return;
+        a += 2;
+        size_t alen = strcspn(a, "/?#");
+        char *host = memrchr(a, '@', alen);
+        host = host ? host + 1 : a;
+        lower(host, alen - (size_t)(host - a));
+    }
+}
+
 char *cr_rtok_norm(const char *tok, size_t len)
 {
     cr_strbuf b = CR_STRBUF_INIT;
@@ -270,8 +317,15 @@ char *cr_rtok_norm(const char *tok, size_t len)
                 cr_sb_appendc(&b, '\n');
                 bad = hex_norm(&b, v + q + 2, vlen - q - 2, 1) < 0;
             }
-        } else
+        } else {
+            size_t klen = b.len;
             bad = value_norm(&b, v, vlen) < 0;
+            if (!bad && !b.failed) {
+                char kind[16];
+                snprintf(kind, sizeof kind, "%.*s", (int)klen, b.s);
+                fold_case(kind, b.s + klen);
+            }
+        }
     }
     if (bad) {
         cr_sb_free(&b);

@@ -21,13 +21,20 @@ const char *cr_rby_name(cr_rby by);
 char *cr_rtok_for_cert(const struct certrole_identity *id, cr_rby by, char *err, size_t errlen,
                        char *warn, size_t warnlen);
 
+/* The kind naming a subjectAltName type; -1 for one without a kind (IP). */
+int cr_rby_of_san(certrole_san_type t, cr_rby *by);
+/* "kind:VALUE" for a SAN kind and a value (quoted as needed), malloc'd;
+ * NULL when the value cannot be written or on no memory. */
+char *cr_rtok_kind_value(cr_rby by, const char *value);
+
 /* Length of the identity token opening line[0..len) after *start (set to
  * the first non-blank byte): up to the first blank outside quotes. */
 size_t cr_rtok_span(const char *line, size_t len, size_t *start);
 
 /* A comparison form of a token (malloc'd): DNs by their matching key,
  * fingerprints and serials as lower-case hex, values unquoted, the kind
- * in lower case. Two tokens name the same identity when these are equal.
+ * in lower case, and the parts the realm compares without ASCII case
+ * folded. Two tokens name the same identity when these are equal.
  * NULL when the token is malformed or on no memory. */
 char *cr_rtok_norm(const char *tok, size_t len);
 
