@@ -20,6 +20,7 @@ int cr_cli_verify(int argc, char **argv);
 int cr_cli_check(int argc, char **argv);         /* cli_check.c */
 int cr_cli_policy_check(int argc, char **argv);  /* cli_check.c */
 int cr_cli_trust(int argc, char **argv);         /* cli_trust.c: trust list */
+int cr_cli_realm(int argc, char **argv);         /* cli_realm.c: realm add|remove|list|show */
 
 /* Whole file ("-" = stdin), NUL-terminated, malloc'd; *len excludes the
  * NUL. NULL with errno set on error (EFBIG past CR_CLI_MAX_FILE). */

@@ -15,6 +15,7 @@ static void usage(FILE *to)
             "  check         verify, map to roles and authorize under a policy file\n"
             "  policy-check  load a policy file and report errors\n"
             "  trust list    list the trust anchors a policy loads\n"
+            "  realm         add, remove, list or show entries of a realm file\n"
             "\n"
             "  certrole COMMAND --help   options of a command\n"
             "  certrole --version        library version\n"
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
         return cr_cli_policy_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "trust"))
         return cr_cli_trust(argc - 1, argv + 1);
+    if (!strcmp(cmd, "realm"))
+        return cr_cli_realm(argc - 1, argv + 1);
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
         printf("certrole %s\n", certrole_version());
         return CR_CLI_EXIT_OK;
