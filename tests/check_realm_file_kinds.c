@@ -235,6 +235,18 @@ START_TEST(idna_domains)
     /* wildcard SANs and trailing dots match no dns: entry */
     want(ctx, "DNS.1 = *.example", NOPE, NULL);
     want(ctx, "DNS.1 = xn--bcher-kva.example.", NOPE, NULL);
+    /* a certificate's name is never mapped: a U-label, capitals outside
+     * ASCII or fullwidth letters in a SAN match nothing, even where UTS #46
+     * would map them onto an entry */
+    want(ctx, "DNS.1 = bücher.example", NOPE, NULL);
+    want(ctx, "DNS.1 = BÜCHER.example", NOPE, NULL);
+    want(ctx, "email.1 = alice@bücher.example", NOPE, NULL);
+    certrole_close(ctx);
+    ctx = open_realm("dns:bank.example r-dns\nemail:bob@bank.example r-email\n", NULL);
+    want(ctx, "DNS.1 = bank.example", CERTROLE_OK, "r-dns");
+    want(ctx, "DNS.1 = \xef\xbd\x82\xef\xbd\x81\xef\xbd\x8e\xef\xbd\x8b.example", NOPE, NULL);
+    want(ctx, "DNS.1 = bank\xe3\x80\x82" "example", NOPE, NULL);
+    want(ctx, "email.1 = bob@\xef\xbd\x82" "ank.example", NOPE, NULL);
     certrole_close(ctx);
     /* both spellings in one file are one identity */
     realm_error("email:\"alice@bücher.example\" a\nemail:alice@XN--BCHER-KVA.example b\n", NULL,

@@ -254,6 +254,33 @@ static long spiffe_key(cr_fkind kind, const char *v, size_t len, char *out, size
     return kind == CR_FK_SPIFFE_PREFIX ? (long)len - 1 : (long)len;
 }
 
+long cr_fnorm_cert_key(cr_fkind kind, const char *v, size_t len, char *out, const char **why)
+{
+    long n = cr_fnorm_key(kind, v, len, out, why);
+    if (n < 0 || (kind != CR_FK_DNS && kind != CR_FK_EMAIL))
+        return n;
+    /* An IA5String holds ASCII; the name in it must already be the form
+     * the entry was brought to, up to ASCII case. UTS #46 mapping is for
+     * what an administrator types, never for what a CA signed: a
+     * fullwidth or U-label SAN that maps onto an entry is another name to
+     * OpenSSL's byte-wise name constraints, so it must match nothing. */
+    size_t pl = strlen(prefixes[kind]);
+    const char *at = kind == CR_FK_EMAIL ? memrchr(v, '@', len) : NULL;
+    size_t exact = at ? (size_t)(at - v) + 1 : 0;   /* the local part and '@' */
+    if ((size_t)n - pl != len) {
+        *why = "the certificate's name is not in the form its entries are compared in";
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c >= 0x80 || out[pl + i] != (i < exact ? v[i] : lower(v[i]))) {
+            *why = "the certificate's name is not in the form its entries are compared in";
+            return -1;
+        }
+    }
+    return n;
+}
+
 long cr_fnorm_key(cr_fkind kind, const char *v, size_t len, char *out, const char **why)
 {
     size_t pl = strlen(prefixes[kind]);

@@ -53,6 +53,10 @@ typedef enum cr_fkind {
 /* Writes the key of value v[0..len) of that kind to out (CR_FKEY_MAX + 1
  * bytes). Returns its length, or -1 with *why (static text). */
 long cr_fnorm_key(cr_fkind kind, const char *v, size_t len, char *out, const char **why);
+/* The same for a value taken from a certificate: e-mail domains and DNS
+ * names must be ASCII already in their compared form (up to ASCII case),
+ * since mapping a certificate's bytes could make two names one. */
+long cr_fnorm_cert_key(cr_fkind kind, const char *v, size_t len, char *out, const char **why);
 
 /* The table key prefix of each kind ("email:", ...). */
 const char *cr_fkind_prefix(cr_fkind kind);

@@ -287,7 +287,7 @@ static void probe_sans(const struct file_realm *r, const certrole_identity *id,
                                                                               : CR_FK_SPIFFE;
         if (!v || k == CR_FK_SPIFFE || !(kinds & (1u << k)))
             continue;
-        long n = cr_fnorm_key(k, v, strlen(v), key, &why);
+        long n = cr_fnorm_cert_key(k, v, strlen(v), key, &why);
         if (n > 0)
             probe(r, key, (size_t)n, anchor, cr_fkind_prefix(k), h);
     }
