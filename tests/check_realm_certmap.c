@@ -50,6 +50,8 @@ static void make_pki(void)
     issue("bob", "bob", "-addext keyUsage=critical,keyEncipherment "
           "-addext extendedKeyUsage=serverAuth -addext subjectAltName=email:bob@acme.example");
     issue("carol", "carol", "-addext keyUsage=critical,digitalSignature");
+    issue("dave", "dave", "-addext 'subjectAltName=email:ceo@acme.example,"
+          "email:dave@acme.example'");
 }
 
 static void load_plugin(void)
@@ -249,8 +251,17 @@ START_TEST(missing_user_field_is_refused)
     expect(st, "alice", CERTROLE_REALM_FOUND, "alice@corp.example", "r");
     struct lh_result r = cm_look(st, "bob");
     ASSERT_STATUS(r, CERTROLE_REALM_REFUSED);
-    ASSERT_MSG_HAS(r, "rules.conf:1: the rule matches, but the certificate has no value for"
-                      " user=%{upn}");
+    ASSERT_MSG_HAS(r, "rules.conf:1: the rule matches, but the certificate has no single value"
+                      " for user=%{upn}");
+    lh_result_free(&r);
+    cm_ops->close(st);
+    /* several addresses: the rule may have matched the second, so the
+     * first names nobody the rule checked */
+    st = cm_realm("match=\"<SUBJECT>CN=dave\" roles=r user=%{email}\n");
+    expect(st, "bob", CERTROLE_REALM_NOT_FOUND, NULL, NULL);
+    r = cm_look(st, "dave");
+    ASSERT_STATUS(r, CERTROLE_REALM_REFUSED);
+    ASSERT_MSG_HAS(r, "no single value for user=%{email} (none, or several)");
     lh_result_free(&r);
     cm_ops->close(st);
 }

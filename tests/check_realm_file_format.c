@@ -50,7 +50,7 @@ START_TEST(parse_identity_kinds)
     ck_assert_int_eq(f.vkind, CR_FK_EMAIL);
     ck_assert_int_eq(f.val_col, 7);
     SEG_EQ(f.val, f.vallen, "alice@x.example");
-    ck_assert_int_eq(parse("upn:\"a \\\"b\\\\@c\" r eku=1.2 ku=cRLSign policy=2.5", &f, &col,
+    ck_assert_int_eq(parse("upn:\"a \\\"b\\\\@c\" r eku=1.2 ku=cRLSign leaf-policy=2.5", &f, &col,
                            &msg), 0);
     ck_assert_int_eq(f.vkind, CR_FK_UPN);
     ck_assert(f.val_quoted);

@@ -147,6 +147,16 @@ START_TEST(every_san_is_considered)
     want(ctx, "email.1 = a@acme.example\nemail.2 = b@acme.example", CERTROLE_OK, "r-b");
     want(ctx, "DNS.1 = one.example\nDNS.2 = two.example", CERTROLE_OK, "r-dns");
     certrole_close(ctx);
+    /* default-user=email names the peer by an address only when it has
+     * one: with several, the first need not be the one that matched */
+    ctx = open_realm("email:b@acme.example r-b\n", "default-user=email");
+    certrole_result *res = run(ctx, "email.1 = b@acme.example", NULL);
+    ck_assert_int_eq(certrole_result_code(res), CERTROLE_OK);
+    ck_assert_str_eq(certrole_result_user(res), "b@acme.example");
+    certrole_result_free(res);
+    want_refused(ctx, "email.1 = ceo@acme.example\nemail.2 = b@acme.example",
+                 "default-user=email cannot tell which one names the peer");
+    certrole_close(ctx);
 }
 END_TEST
 
@@ -406,16 +416,16 @@ START_TEST(parse_errors_point_at_the_column)
 }
 END_TEST
 
-/* eku=, ku= and policy=: an entry whose conditions do not hold does not
+/* eku=, ku= and leaf-policy=: an entry whose conditions do not hold does not
  * match (and so is not half of an ambiguity either). */
 START_TEST(conditions_on_entries)
 {
     certrole_ctx *ctx = open_realm(
         "email:a@acme.example r-a eku=1.3.6.1.5.5.7.3.2 ku=digitalSignature,keyAgreement"
-        " policy=1.2.3.4\n"
+        " leaf-policy=1.2.3.4\n"
         "email:b@acme.example r-b eku=1.3.6.1.5.5.7.3.2,1.3.6.1.5.5.7.3.4\n"
         "email:c@acme.example r-c ku=keyEncipherment\n"
-        "email:d@acme.example r-d policy=1.2.3.4,1.2.3.5\n"
+        "email:d@acme.example r-d leaf-policy=1.2.3.4,1.2.3.5\n"
         "email:e@acme.example r-e ku=digitalSignature\n"
         "\"" LEAF_DN "\" r-dn\n", NULL);
     ext_extra = "keyUsage=critical,digitalSignature,keyAgreement\ncertificatePolicies=1.2.3.4\n";
@@ -428,7 +438,7 @@ START_TEST(conditions_on_entries)
     certrole_close(ctx);
 
     ctx = open_realm("email:a@acme.example r-a eku=1.3.6.1.5.5.7.3.2 ku=digitalSignature,"
-                     "keyAgreement policy=1.2.3.4\n"
+                     "keyAgreement leaf-policy=1.2.3.4\n"
                      "email:e@acme.example r-e ku=digitalSignature\n", NULL);
     want(ctx, "email.1 = a@acme.example", CERTROLE_OK, "r-a");
     want(ctx, "email.1 = e@acme.example", CERTROLE_OK, "r-e");
@@ -449,7 +459,7 @@ START_TEST(conditions_on_entries)
                 "users.realm:1:41: unknown key usage");
     realm_error("email:a@b.example r eku=1.3.6.01\n", NULL,
                 "users.realm:1:25: expected a dotted OID");
-    realm_error("email:a@b.example r policy=\n", NULL, "users.realm:1:28: expected a dotted OID");
+    realm_error("email:a@b.example r leaf-policy=\n", NULL, "users.realm:1:33: expected a dotted OID");
     realm_error("email:a@b.example r eku=1.2,,3\n", NULL, "users.realm:1:29: expected a dotted");
     realm_error("email:a@b.example r ku=cRLSign ku=keyCertSign\n", NULL,
                 "users.realm:1:32: condition given twice");

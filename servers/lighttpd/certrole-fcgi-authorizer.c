@@ -288,6 +288,7 @@ int main(int argc, char **argv)
     /* Before anything starts a thread: they all inherit SIGUSR1 blocked. */
     if (stats_path && stats_file_start(ctx, stats_path) != 0) {
         fprintf(stderr, "certrole-fcgi-authorizer: -S %s: %s\n", stats_path, strerror(errno));
+        stats_file_stop();
         certrole_close(ctx);
         return 1;
     }
@@ -298,6 +299,7 @@ int main(int argc, char **argv)
 
     if (FCGX_Init() != 0) {
         fprintf(stderr, "certrole-fcgi-authorizer: FCGX_Init failed\n");
+        stats_file_stop();
         certrole_close(ctx);
         return 1;
     }
@@ -306,12 +308,14 @@ int main(int argc, char **argv)
         sock = FCGX_OpenSocket(listen_on, 64);
         if (sock < 0) {
             fprintf(stderr, "certrole-fcgi-authorizer: cannot listen on %s\n", listen_on);
+            stats_file_stop();
             certrole_close(ctx);
             return 1;
         }
     }
     FCGX_Request req;
     if (FCGX_InitRequest(&req, sock, 0) != 0) {
+        stats_file_stop();
         certrole_close(ctx);
         return 1;
     }
@@ -331,6 +335,7 @@ int main(int argc, char **argv)
         FCGX_Finish_r(&req);
     }
     FCGX_Free(&req, 1);
+    stats_file_stop();
     certrole_close(ctx);
     return 0;
 }

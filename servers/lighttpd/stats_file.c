@@ -6,7 +6,9 @@
 #include "stats_file.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,12 @@
 
 struct stats_file {
     certrole_ctx *ctx;
-    char *path, *tmp;
+    char *path, *tmpl;      /* tmpl: "PATH.XXXXXX" for mkstemp */
 };
+
+static struct stats_file *running;
+static pthread_t writer;
+static atomic_int stopping;
 
 static int write_all(int fd, const char *s, size_t n)
 {
@@ -42,12 +48,17 @@ static void write_once(const struct stats_file *sf)
     certrole_stats_free(st);
     if (!text)
         return;   /* no memory: the previous file stays */
-    int fd = open(sf->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* A fresh name each time (mkstemp: O_EXCL, never through a link an
+     * other user planted in the directory), readable like any status. */
+    char tmp[4096];
+    int fd = -1;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s", sf->tmpl) < sizeof tmp)
+        fd = mkostemp(tmp, O_CLOEXEC);
     if (fd >= 0) {
-        int ok = write_all(fd, text, strlen(text)) == 0;
+        int ok = fchmod(fd, 0644) == 0 && write_all(fd, text, strlen(text)) == 0;
         ok = close(fd) == 0 && ok;
-        if (!ok || rename(sf->tmp, sf->path) != 0)
-            unlink(sf->tmp);
+        if (!ok || rename(tmp, sf->path) != 0)
+            unlink(tmp);
     }
     certrole_free(text);
 }
@@ -58,7 +69,7 @@ static void *run(void *arg)
     sigset_t usr1;
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);
-    for (;;) {
+    while (!atomic_load(&stopping)) {
         write_once(sf);
         struct timespec every = { STATS_FILE_EVERY, 0 };
         (void)sigtimedwait(&usr1, NULL, &every);   /* SIGUSR1 or the timeout */
@@ -77,7 +88,7 @@ int stats_file_start(certrole_ctx *ctx, const char *path)
         return -1;
     }
     struct stats_file *sf = calloc(1, sizeof *sf);
-    if (!sf || !(sf->path = strdup(path)) || asprintf(&sf->tmp, "%s.tmp", path) < 0) {
+    if (!sf || !(sf->path = strdup(path)) || asprintf(&sf->tmpl, "%s.XXXXXX", path) < 0) {
         if (sf)
             free(sf->path);
         free(sf);
@@ -85,18 +96,27 @@ int stats_file_start(certrole_ctx *ctx, const char *path)
         return -1;
     }
     sf->ctx = ctx;
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    e = pthread_create(&t, &attr, run, sf);
-    pthread_attr_destroy(&attr);
+    e = pthread_create(&writer, NULL, run, sf);
     if (e != 0) {
-        free(sf->tmp);
+        free(sf->tmpl);
         free(sf->path);
         free(sf);
         errno = e;
         return -1;
     }
-    return 0;   /* sf lives as long as the process */
+    running = sf;
+    return 0;
+}
+
+void stats_file_stop(void)
+{
+    if (!running)
+        return;
+    atomic_store(&stopping, 1);
+    pthread_kill(writer, SIGUSR1);   /* blocked there: ends its sigtimedwait */
+    pthread_join(writer, NULL);
+    free(running->tmpl);
+    free(running->path);
+    free(running);
+    running = NULL;
 }

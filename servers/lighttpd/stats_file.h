@@ -13,4 +13,7 @@
  * process gets SIGUSR1. Each write replaces the file atomically (a
  * temporary file renamed over it). Returns 0, or -1 with errno. */
 int stats_file_start(certrole_ctx *ctx, const char *path);
+
+/* Stops and joins that thread (if started), so ctx can be closed. */
+void stats_file_stop(void);
 #endif

@@ -122,14 +122,32 @@ static int certmap_open(void **state, int argc, const char *const *argv,
     return 0;
 }
 
+/* The peer's one subjectAltName of type t, or NULL when it has none or
+ * several: a rule may have matched any of several, so naming the peer by
+ * the first could be a name the rule never checked. */
+static const char *only_san(const certrole_identity *id, certrole_san_type t)
+{
+    const char *one = NULL;
+    for (size_t i = 0; i < certrole_identity_san_count(id); i++) {
+        certrole_san_type ti = CERTROLE_SAN_IP;
+        const char *v = certrole_identity_san(id, i, &ti);
+        if (v && ti == t) {
+            if (one)
+                return NULL;
+            one = v;
+        }
+    }
+    return one;
+}
+
 static const char *user_of(const struct cm_rule *rule, const certrole_identity *id,
                            const char **field)
 {
     switch (rule->user_src) {
     case CM_USER_FIXED: return rule->user;
     case CM_USER_CN: *field = "%{cn}"; return certrole_identity_get(id, CERTROLE_ID_CN);
-    case CM_USER_EMAIL: *field = "%{email}"; return certrole_identity_get(id, CERTROLE_ID_EMAIL);
-    case CM_USER_UPN: *field = "%{upn}"; return certrole_identity_get(id, CERTROLE_ID_UPN);
+    case CM_USER_EMAIL: *field = "%{email}"; return only_san(id, CERTROLE_SAN_EMAIL);
+    case CM_USER_UPN: *field = "%{upn}"; return only_san(id, CERTROLE_SAN_UPN);
     case CM_USER_SUBJECT: break;
     }
     *field = "%{subject}";
@@ -144,7 +162,7 @@ static certrole_realm_status answer(const struct certmap_realm *r, const struct 
         /* The rule claims this certificate but cannot name it: refuse
          * rather than let another realm answer for it. */
         certrole_answer_set_message(ans, "%s:%u: the rule matches, but the certificate has no"
-                                    " value for user=%s", r->path, rule->line, field);
+                                    " single value for user=%s (none, or several)", r->path, rule->line, field);
         return CERTROLE_REALM_REFUSED;
     }
     if (certrole_answer_set_user(ans, user) != 0)

@@ -92,24 +92,27 @@ long cr_fcond_build(const char *const list[3], const size_t len[3], char *out, s
 }
 
 /* 1 when the stack of OIDs (EKU) or policies holds oid. */
+/* Compared as objects, not as text: a text buffer could cut a long OID
+ * short and make it equal to another one's beginning. */
 static int has_oid(X509 *x, int nid, const char *oid)
 {
+    ASN1_OBJECT *want = OBJ_txt2obj(oid, 1);
+    if (!want)
+        return 0;   /* validated at load; no memory now: the condition fails */
     void *ext = X509_get_ext_d2i(x, nid, NULL, NULL);
     int found = 0;
-    char buf[128];
     if (nid == NID_ext_key_usage) {
         EXTENDED_KEY_USAGE *eku = ext;
         for (int i = 0; eku && !found && i < sk_ASN1_OBJECT_num(eku); i++)
-            found = OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku, i), 1) > 0 &&
-                    strcmp(buf, oid) == 0;
+            found = OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), want) == 0;
         EXTENDED_KEY_USAGE_free(eku);
     } else {
         CERTIFICATEPOLICIES *pol = ext;
         for (int i = 0; pol && !found && i < sk_POLICYINFO_num(pol); i++)
-            found = OBJ_obj2txt(buf, sizeof buf, sk_POLICYINFO_value(pol, i)->policyid, 1) > 0 &&
-                    strcmp(buf, oid) == 0;
+            found = OBJ_cmp(sk_POLICYINFO_value(pol, i)->policyid, want) == 0;
         CERTIFICATEPOLICIES_free(pol);
     }
+    ASN1_OBJECT_free(want);
     return found;
 }
 

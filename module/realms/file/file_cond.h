@@ -1,5 +1,5 @@
 /* Conditions on a realm file entry: eku=OID[,OID...], ku=NAME[,NAME...]
- * and policy=OID[,OID...]. The certificate must carry every listed
+ * and leaf-policy=OID[,OID...]. The certificate must carry every listed
  * extended key usage OID (anyExtendedKeyUsage stands for none of them),
  * every listed key usage bit (a certificate without a keyUsage extension
  * carries none), and every listed certificate policy OID (anyPolicy
@@ -12,7 +12,7 @@
 
 typedef enum cr_fcond_kind { CR_FCOND_EKU = 0, CR_FCOND_KU = 1, CR_FCOND_POLICY = 2 } cr_fcond_kind;
 
-/* Checks a comma-separated list written after eku=, ku= or policy=.
+/* Checks a comma-separated list written after eku=, ku= or leaf-policy=.
  * Returns 0, or -1 with *why (static text) and *bad (offset of the bad
  * item in s). */
 int cr_fcond_check(cr_fcond_kind kind, const char *s, size_t len, const char **why, size_t *bad);

@@ -241,7 +241,6 @@ static long spiffe_key(cr_fkind kind, const char *v, size_t len, char *out, size
     if (kind == CR_FK_SPIFFE_PREFIX) {
         /* spiffe://td/ns/ and a star: valid as the ID spiffe://td/ns;
          * the key keeps the '/' so "bill" never prefixes "billing" */
-        id[len - 1] = '\0';
         if (len < 2 || v[len - 2] != '/') {
             *why = "a SPIFFE prefix ends in \"/*\"";
             return -1;

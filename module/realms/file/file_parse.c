@@ -263,7 +263,7 @@ static int parse_user(const char *line, const char *k, const char *v, const char
     return 0;
 }
 
-/* eku=, ku= or policy= (kind) with its list at v; *next after it. */
+/* eku=, ku= or leaf-policy= (kind) with its list at v; *next after it. */
 static int parse_cond(const char *line, const char *k, const char *v, const char *end,
                       int kind, cr_fline *out, const char **next, size_t *col, const char **msg)
 {
@@ -291,12 +291,12 @@ static int parse_attrs(const char *line, const char *p, const char *end, cr_flin
             p++;
         if (p == end || *p != '=' || p == k)
             FAIL(k, "unexpected text after the roles (separate roles with ',';"
-                    " attributes are user=, issuer=, eku=, ku= and policy=)");
+                    " attributes are user=, issuer=, eku=, ku= and leaf-policy=)");
         size_t klen = (size_t)(p - k);
         const char *v = ++p;
         int cond = klen == 3 && memcmp(k, "eku", 3) == 0      ? CR_FCOND_EKU
                  : klen == 2 && memcmp(k, "ku", 2) == 0       ? CR_FCOND_KU
-                 : klen == 6 && memcmp(k, "policy", 6) == 0   ? CR_FCOND_POLICY
+                 : klen == 11 && memcmp(k, "leaf-policy", 11) == 0 ? CR_FCOND_POLICY
                                                               : -1;
         if (klen == 4 && memcmp(k, "user", 4) == 0) {
             if (parse_user(line, k, v, end, out, &p, col, msg) < 0)
@@ -319,7 +319,7 @@ static int parse_attrs(const char *line, const char *p, const char *end, cr_flin
             out->issuer_col = (size_t)(v - line) + 1;
             p = c + 1;
         } else {
-            FAIL(k, "unknown attribute (known: user=, issuer=, eku=, ku=, policy=)");
+            FAIL(k, "unknown attribute (known: user=, issuer=, eku=, ku=, leaf-policy=)");
         }
         if (p < end && !is_ws(*p))
             FAIL(p, "expected white space after the attribute value");

@@ -6,7 +6,7 @@
  *   issuer-serial:"ISSUER DN":SERIALHEX  ROLE[,ROLE...] ...
  *
  * and, after the roles, optional conditions (file_cond.h):
- *   eku=OID[,OID...]  ku=NAME[,NAME...]  policy=OID[,OID...]
+ *   eku=OID[,OID...]  ku=NAME[,NAME...]  leaf-policy=OID[,OID...]
  *
  * KIND is email, upn, dns, uri or spiffe (any case, like sha256). VALUE
  * is bare (printable ASCII except space, tab, '"' and '\') or quoted
@@ -50,7 +50,7 @@ typedef struct cr_fline {
     const char *val; size_t vallen;     /* the value as written, quotes off */
     int val_quoted;                     /* \" and \\ escapes still in val */
     size_t val_col;                     /* 1-based column of the value */
-    const char *cond[3]; size_t condlen[3]; /* eku=, ku=, policy= lists
+    const char *cond[3]; size_t condlen[3]; /* eku=, ku=, leaf-policy= lists
                                            (cr_fcond_kind order; checked) */
 } cr_fline;
 

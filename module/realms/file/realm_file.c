@@ -233,6 +233,28 @@ static const cr_trec *pick(const cr_table *t, const cr_trec *rec, const char *an
     return NULL;
 }
 
+/* How many subjectAltNames of type t the peer has. */
+static size_t san_count(const certrole_identity *id, certrole_san_type t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < certrole_identity_san_count(id); i++) {
+        certrole_san_type ti = CERTROLE_SAN_IP;
+        if (certrole_identity_san(id, i, &ti) && ti == t)
+            n++;
+    }
+    return n;
+}
+
+/* default-user=email on a peer with several addresses: the first need
+ * not be the one an email: entry matched, so naming the peer by it would
+ * be a name nobody checked. */
+static int user_is_a_guess(const struct file_realm *r, const certrole_identity *id,
+                           const cr_trec *rec)
+{
+    return !cr_trec_user(rec) && r->user_src == USER_EMAIL &&
+           san_count(id, CERTROLE_SAN_EMAIL) > 1;
+}
+
 static const char *user_of(const struct file_realm *r, const certrole_identity *id,
                            const cr_trec *rec)
 {
@@ -378,7 +400,7 @@ static certrole_realm_status file_lookup(void *state, const certrole_identity *i
         if (h.unmet)
             certrole_answer_set_message(ans, "%s:%u: the certificate does not carry the key"
                                         " usages or policies the entry requires (eku=, ku=,"
-                                        " policy=)", r->path, h.unmet->line);
+                                        " leaf-policy=)", r->path, h.unmet->line);
         else if (h.miss)
             certrole_answer_set_message(ans, "%s:%u: the entry is bound to another issuer than"
                                         " the peer's trust anchor", r->path, h.miss->line);
@@ -386,6 +408,12 @@ static certrole_realm_status file_lookup(void *state, const certrole_identity *i
             certrole_answer_set_message(ans, "%s: no entry for this certificate (subject DN,"
                                         " sha256 fingerprint or other identity)", r->path);
         return CERTROLE_REALM_NOT_FOUND;
+    }
+    if (user_is_a_guess(r, id, rec)) {
+        certrole_answer_set_message(ans, "%s: the entry has no user= and the certificate has "
+                                    "several e-mail addresses: default-user=email cannot tell "
+                                    "which one names the peer", r->path);
+        return CERTROLE_REALM_REFUSED;
     }
     const char *user = user_of(r, id, rec);
     if (user && certrole_answer_set_user(ans, user) != 0)
