@@ -383,6 +383,55 @@ START_TEST(accepted_paths_reach_the_backend_as_judged)
 }
 END_TEST
 
+/* $certrole_san_*: every name of a type, as an RFC 9651 List that reads
+ * one way only, whatever the names hold (commas, quotes, non-ASCII);
+ * $certrole_issuer / _serial / _fingerprint beside them. */
+START_TEST(san_variables_are_structured_field_lists)
+{
+    struct ngx n;
+    ngx_start(&n);
+    /* the client's DN (so the realm knows it), names of every kind */
+    char *ext = tu_strf("%s/san.cnf", n.dir);
+    tu_write_file(ext,
+        "extendedKeyUsage=clientAuth\nsubjectAltName=@alt\n[alt]\n"
+        "email.1 = one@acme.example\nemail.2 = two,\\\"x\\\"@acme.example\n"
+        "DNS.1 = b\xc3\xbc" "cher.example\nDNS.2 = plain.example\n"
+        "URI.1 = spiffe://acme.example/crm\nIP.1 = 192.0.2.7\n"
+        "otherName.1 = 1.3.6.1.4.1.311.20.2.3;UTF8:j\xc3\xb6rg%@corp.example\n");
+    char *cmd = tu_strf(
+        "cd '%s' && '%s' req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        "-keyout san.key -subj '/C=US/ST=CA/L=San Francisco/O=Acme Corp/OU=Sales/CN=CRMApplication' "
+        "-out san.csr 2>&1 && '%s' x509 -req -in san.csr -CA '%s' -CAkey '%s' -set_serial 0x5A17 "
+        "-days 2 -extfile san.cnf -out san.pem 2>&1 && cat san.pem '%s' > san-chain.pem",
+        n.dir, tu_env("OPENSSL", "openssl"), tu_env("OPENSSL", "openssl"), tu_pki("int-ca.pem"),
+        tu_pki("int-ca.key"), tu_pki("int-ca.pem"));
+    char *out = NULL;
+    ck_assert_msg(tu_run(cmd, &out) == 0, "%s", out ? out : "");
+    free(out);
+    char *cert = tu_strf("%s/san-chain.pem", n.dir), *key = tu_strf("%s/san.key", n.dir);
+    char *body = NULL, *args = tu_strf("--cert '%s' --key '%s'", cert, key);
+    int st = get(&n, NULL, NULL, args, "/x", &body);
+    ck_assert_msg(st == 200, "status %d: %s", st, body ? body : "");
+    ck_assert_msg(strstr(body, "san=[\"one@acme.example\", \"two,\\\"x\\\"@acme.example\"|"
+                               "%\"b%c3%bccher.example\", \"plain.example\"|"
+                               "\"spiffe://acme.example/crm\"|\"192.0.2.7\"|"
+                               /* openssl's UTF8: reads its input as Latin-1:
+                                * the UPN holds U+00C3 U+00B6 */
+                               "%\"j%c3%83%c2%b6rg%25@corp.example\"]"), "%s", body);
+    ck_assert_msg(strstr(body, "leaf=[CN=Acme Issuing CA,O=Acme Corp,C=US|5A17|"), "%s", body);
+    free(body);
+    /* a type the certificate lacks is an empty list */
+    free(args);
+    st = get(&n, "client-chain.pem", "client.key", NULL, "/x", &body);
+    ck_assert_int_eq(st, 200);
+    ck_assert_msg(strstr(body, "san=[\"crm@acme.example\"|\"crm.acme.example\"|"
+                               "\"spiffe://acme.example/crm\"|\"192.0.2.10\"|]"), "%s", body);
+    free(body);
+    free(cert); free(key); free(cmd); free(ext);
+    ngx_stop(&n);
+}
+END_TEST
+
 /* The number on the line of text that starts with 'sample '. */
 static long metric(const char *text, const char *sample)
 {
@@ -453,6 +502,7 @@ static Suite *nginx_suite(void)
     tcase_add_test(tc, hostile_paths_are_refused_and_never_reach_the_backend);
     tcase_add_test(tc, accepted_paths_reach_the_backend_as_judged);
     tcase_add_test(tc, status_location_reports_the_policy_counters);
+    tcase_add_test(tc, san_variables_are_structured_field_lists);
     suite_add_tcase(s, tc);
     return s;
 }

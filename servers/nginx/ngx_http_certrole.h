@@ -68,6 +68,10 @@ ngx_int_t ngx_http_certrole_strip(ngx_http_request_t *r);
 ngx_int_t ngx_http_certrole_export(ngx_http_request_t *r,
     ngx_http_certrole_entry_t *e);
 
+/* Registers the $certrole_* variables (ngx_http_certrole_vars.c);
+ * the module's preconfiguration. */
+ngx_int_t ngx_http_certrole_add_variables(ngx_conf_t *cf);
+
 /* certrole_status; (ngx_http_certrole_status.c): the location answers
  * with the policy context's counters, Prometheus text. */
 char *ngx_http_certrole_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

@@ -1,5 +1,5 @@
 /*
- * ngx_http_certrole_module — configuration, directives and variables.
+ * ngx_http_certrole_module — configuration and directives.
  *
  *   certrole_policy FILE;               http, server
  *   certrole on | off;                  http, server, location
@@ -7,7 +7,7 @@
  *   certrole_export_headers on | off;   http, server, location
  *   certrole_status;                    location (Prometheus counters)
  *
- * Variables: $certrole_user $certrole_roles $certrole_code $certrole_subject
+ * Variables: ngx_http_certrole_vars.c.
  *
  * The policy is opened while the configuration is read, so a broken policy
  * makes `nginx -t` (and a reload) fail with the library's file:line message
@@ -23,10 +23,7 @@ static char *ngx_http_certrole_policy(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_certrole_require(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_int_t ngx_http_certrole_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_certrole_init(ngx_conf_t *cf);
-static ngx_int_t ngx_http_certrole_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_command_t  ngx_http_certrole_commands[] = {
@@ -98,39 +95,6 @@ ngx_module_t  ngx_http_certrole_module = {
     NULL,                                  /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
-};
-
-
-enum {
-    NGX_HTTP_CERTROLE_VAR_USER,
-    NGX_HTTP_CERTROLE_VAR_ROLES,
-    NGX_HTTP_CERTROLE_VAR_CODE,
-    NGX_HTTP_CERTROLE_VAR_SUBJECT,
-    NGX_HTTP_CERTROLE_VAR_SPIFFE_ID,
-    NGX_HTTP_CERTROLE_VAR_SKI
-};
-
-static ngx_http_variable_t  ngx_http_certrole_vars[] = {
-
-    { ngx_string("certrole_user"), NULL, ngx_http_certrole_variable,
-      NGX_HTTP_CERTROLE_VAR_USER, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("certrole_roles"), NULL, ngx_http_certrole_variable,
-      NGX_HTTP_CERTROLE_VAR_ROLES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("certrole_code"), NULL, ngx_http_certrole_variable,
-      NGX_HTTP_CERTROLE_VAR_CODE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("certrole_subject"), NULL, ngx_http_certrole_variable,
-      NGX_HTTP_CERTROLE_VAR_SUBJECT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("certrole_spiffe_id"), NULL, ngx_http_certrole_variable,
-      NGX_HTTP_CERTROLE_VAR_SPIFFE_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("certrole_ski"), NULL, ngx_http_certrole_variable,
-      NGX_HTTP_CERTROLE_VAR_SKI, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-      ngx_http_null_variable
 };
 
 
@@ -375,24 +339,6 @@ ngx_http_certrole_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static ngx_int_t
-ngx_http_certrole_add_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_certrole_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
-}
-
-
 #if (NGX_HTTP_SSL)
 
 /* With "ssl_verify_client optional_no_ca" nginx still answers 400 itself
@@ -470,89 +416,3 @@ ngx_http_certrole_init(ngx_conf_t *cf)
 }
 
 
-static void
-ngx_http_certrole_set_value(ngx_http_variable_value_t *v, const char *s)
-{
-    v->data = (u_char *) s;
-    v->len = ngx_strlen(s);
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-}
-
-
-static ngx_int_t
-ngx_http_certrole_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_http_certrole_req_ctx_t  *rctx;
-    const char                   *s;
-    size_t                        i, n, len;
-    u_char                       *p;
-
-    rctx = ngx_http_get_module_ctx(r, ngx_http_certrole_module);
-    if (rctx == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    s = NULL;
-
-    switch (data) {
-
-    case NGX_HTTP_CERTROLE_VAR_CODE:
-        s = certrole_code_name(rctx->code);
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_USER:
-        s = rctx->res ? certrole_result_user(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_SUBJECT:
-        s = rctx->res ? certrole_result_subject(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_SPIFFE_ID:
-        s = rctx->res ? certrole_result_spiffe_id(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_SKI:
-        s = rctx->res ? certrole_result_ski(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_ROLES:
-        if (rctx->res == NULL) {
-            break;
-        }
-        n = certrole_result_role_count(rctx->res);
-        len = 0;
-        for (i = 0; i < n; i++) {
-            len += ngx_strlen(certrole_result_role(rctx->res, i)) + 1;
-        }
-        p = ngx_pnalloc(r->pool, len + 1);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-        v->data = p;
-        for (i = 0; i < n; i++) {
-            if (i) {
-                *p++ = ',';
-            }
-            p = ngx_cpymem(p, certrole_result_role(rctx->res, i),
-                           ngx_strlen(certrole_result_role(rctx->res, i)));
-        }
-        v->len = p - v->data;
-        v->valid = 1;
-        v->no_cacheable = 1;
-        v->not_found = 0;
-        return NGX_OK;
-    }
-
-    if (s == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    ngx_http_certrole_set_value(v, s);
-    return NGX_OK;
-}
