@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "cli_realm_util.h"
 #include "file_parse.h"
 
@@ -300,7 +302,38 @@ START_TEST(missing_fields_refused)
                           realm_path, two), 1);
     HAS(out, "has no SPIFFE ID: not a SPIFFE ID: an X.509-SVID has exactly one URI SAN");
     free(out);
+    /* a DNS name that is not ASCII: the realm would IDNA-map the entry
+     * onto another, ASCII host and never match this certificate */
+    char *u = make_cert("ulabel.pem", "/CN=ULabel", "DNS:b\xc3\xbc" "cher.example", "9");
+    ck_assert_int_eq(crun(&out, "realm add --realm '%s' --by dns --user u --roles r '%s'",
+                          realm_path, u), 1);
+    HAS(out, "is not ASCII: the realm never matches it");
+    free(out);
+    /* --force only overrides the --policy check */
+    ck_assert_int_eq(crun(&out, "realm add --realm '%s' --force --user u --roles r '%s'",
+                          realm_path, plain), 2);
+    HAS(out, "without --policy there is nothing to force");
+    free(out);
     realm_is(ORIG);
+    /* a second hard link would keep the old entries: refused */
+    char *hl = tu_strf("%s.hard", realm_path), *dl = tu_strf("%s.dangling", realm_path);
+    ck_assert_int_eq(link(realm_path, hl), 0);
+    ck_assert_int_eq(crun(&out, "realm add --realm '%s' --user u --roles r '%s'", realm_path,
+                          plain), 2);
+    HAS(out, "hard links");
+    free(out);
+    unlink(hl);
+    /* a dangling symbolic link is not turned into a file */
+    ck_assert_int_eq(symlink("no-such-target.realm", dl), 0);
+    ck_assert_int_eq(crun(&out, "realm add --realm '%s' --user u --roles r '%s'", dl, plain), 2);
+    HAS(out, "a symbolic link to a file that does not exist");
+    free(out);
+    struct stat sb;
+    ck_assert_int_eq(lstat(dl, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    unlink(dl);
+    realm_is(ORIG);
+    free(hl); free(dl); free(u);
     free(plain);
     free(two);
 }

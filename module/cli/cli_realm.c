@@ -44,6 +44,9 @@ static int check_combination(const struct ropts *o, int by_given)
         return bad(o, "--realm FILE is required");
     if (!add && (o->policy || o->roles || by_given || o->force))
         return bad(o, "--policy, --roles, --by and --force are options of 'realm add'");
+    if (add && o->force && !o->policy)
+        return bad(o, "--force overrides the --policy check: without --policy there is nothing"
+                      " to force");
     if (!rm && o->entry)
         return bad(o, "--entry is an option of 'realm remove'");
     if ((add || rm) && o->json)

@@ -88,10 +88,12 @@ static int trust_check(const struct ropts *o, X509 **leaf)
     certrole_close(ctx);
     if (!res)
         return cr_cli_fail(0, "realm add", rc, "%s", certrole_strerror(rc));
+    /* A realm that refuses the peer (a disabled account, an ambiguous
+     * match) said no on purpose: enrolling past it takes --force. */
     int chain_ok = rc == CERTROLE_OK ||
         (certrole_result_depth(res) > 0 &&
          (rc == CERTROLE_E_UNKNOWN_IDENTITY || rc == CERTROLE_E_REALM_UNAVAILABLE ||
-          rc == CERTROLE_E_FORBIDDEN || rc == CERTROLE_E_REALM_REFUSED));
+          rc == CERTROLE_E_FORBIDDEN));
     int status = 0;
     if (!chain_ok) {
         const char *hint = certrole_result_hint(res);

@@ -137,7 +137,7 @@ int cr_realm_list(const struct ropts *o)
     size_t len = 0, cap = 0;
     int why = 0;
     /* Replaced only by rename, so one read sees one version. */
-    char *data = cr_rf_read(o->realm, (size_t)4 << 30, NULL, &len, &cap, &why);
+    char *data = cr_rf_read(o->realm, (size_t)1 << 30, NULL, &len, &cap, &why);
     cr_table *t = data ? cr_redit_load(o->realm, data, len, err, sizeof err) : NULL;
     int status;
     if (!data) {

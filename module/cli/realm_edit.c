@@ -32,7 +32,7 @@
 
 /* A realm of millions of lines is a few hundred MB; this only bounds
  * memory. */
-#define REALM_MAX ((size_t)4 << 30)
+#define REALM_MAX ((size_t)1 << 30)
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -50,6 +50,10 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 static int resolve(struct cr_redit *e, const char *path, char *err, size_t errlen)
 {
     char *full = realpath(path, NULL);
+    struct stat ls;
+    if (!full && errno == ENOENT && lstat(path, &ls) == 0 && S_ISLNK(ls.st_mode))
+        return fail(err, errlen, "%s: a symbolic link to a file that does not exist: create the "
+                    "target, or name it instead of the link", path);
     if (!full && errno == ENOENT) {
         const char *slash = strrchr(path, '/');
         char *d = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
@@ -131,6 +135,13 @@ int cr_redit_begin(struct cr_redit *e, const char *path, int create, char *err,
         e->exists = 1;
         if (stat(e->path, &e->st) < 0)
             return fail(err, errlen, "%s: %s", e->path, strerror(errno));
+        /* The rename would give this name a new file while another name
+         * of the old one kept serving the old entries (a removal that
+         * revokes nothing there). */
+        if (e->st.st_nlink > 1)
+            return fail(err, errlen, "%s has %lu hard links: a replaced file would leave the "
+                        "others with the old entries; edit it through one name only", e->path,
+                        (unsigned long)e->st.st_nlink);
         return 0;
     }
     if (why == ENOENT && create) {

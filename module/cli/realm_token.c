@@ -96,6 +96,16 @@ static char *san_token(const struct certrole_identity *id, cr_rby by, char *err,
                  what[by]);
         return NULL;
     }
+    /* The realm matches a certificate's DNS name or e-mail domain only as
+     * ASCII (IA5String): an entry written from a U-label or fullwidth
+     * name would be IDNA-mapped on load and name another, ASCII host. */
+    for (const unsigned char *p = (const unsigned char *)v;
+         (by == CR_BY_DNS || by == CR_BY_EMAIL) && *p; p++)
+        if (*p >= 0x80) {
+            snprintf(err, errlen, "the certificate's %s %s is not ASCII: the realm never "
+                     "matches it; choose another --by", what[by], v);
+            return NULL;
+        }
     if (n > 1)
         snprintf(warn, warnlen, "the certificate has %zu %s subjectAltNames; the entry names"
                  " the first, %s (the realm matches the certificate by any of them)", n,
