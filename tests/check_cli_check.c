@@ -38,28 +38,11 @@ static void teardown(void)
     free(policy);
 }
 
-/* Runs "certrole ARGS" (ARGS already shell-quoted) with stdout and
- * stderr in *out; returns the exit status. */
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *args = NULL;
-    ck_assert_int_ge(vasprintf(&args, fmt, ap), 0);
-    va_end(ap);
-    char *cmd = tu_strf("'%s' %s 2>&1", tu_build("certrole"), args);
-    int st = tu_run(cmd, out);
-    free(cmd);
-    free(args);
-    ck_assert_ptr_nonnull(*out);
-    return st;
-}
 
 /* "check --policy <acme> [rest] <pki file>" */
 static int check(char **out, const char *rest, const char *pkifile)
 {
-    return run(out, "check --policy '%s' %s '%s'", policy, rest, tu_pki(pkifile));
+    return tu_certrole(out, "check --policy '%s' %s '%s'", policy, rest, tu_pki(pkifile));
 }
 
 START_TEST(allow_with_user_roles_realm)
@@ -158,7 +141,7 @@ START_TEST(p12_chain_and_stdin_inputs)
     HAS(out, "user: crm");
     free(out);
     free(rest);
-    ck_assert_int_eq(run(&out, "check --policy '%s' - < '%s'", policy, tu_pki("client-chain.pem")),
+    ck_assert_int_eq(tu_certrole(&out, "check --policy '%s' - < '%s'", policy, tu_pki("client-chain.pem")),
                      0);
     HAS(out, "decision: allow");
     free(out);
@@ -170,24 +153,24 @@ START_TEST(policy_and_usage_errors_exit2)
     char *out = NULL;
     char *bad = tu_strf("%s/bad.policy", dir);
     tu_write_file(bad, "trust ca-file=/nonexistent/ca.pem\n");
-    ck_assert_int_eq(run(&out, "check --policy '%s' '%s'", bad, tu_pki("client-chain.pem")), 2);
+    ck_assert_int_eq(tu_certrole(&out, "check --policy '%s' '%s'", bad, tu_pki("client-chain.pem")), 2);
     HAS(out, "bad.policy:1:");
     free(out);
     tu_write_file(bad, "trust ca-file=\"x\"\nrealm sometimes file\n");
-    ck_assert_int_eq(run(&out, "check --policy '%s' '%s'", bad, tu_pki("client-chain.pem")), 2);
+    ck_assert_int_eq(tu_certrole(&out, "check --policy '%s' '%s'", bad, tu_pki("client-chain.pem")), 2);
     HAS(out, "bad.policy:2:");
     free(out);
-    ck_assert_int_eq(run(&out, "check '%s'", tu_pki("client-chain.pem")), 2);
+    ck_assert_int_eq(tu_certrole(&out, "check '%s'", tu_pki("client-chain.pem")), 2);
     HAS(out, "--policy is required");
     free(out);
     ck_assert_int_eq(check(&out, "--method GET", "client-chain.pem"), 2);
     HAS(out, "--method and --path go together");
     free(out);
-    ck_assert_int_eq(run(&out, "check --policy '%s'", policy), 2);
+    ck_assert_int_eq(tu_certrole(&out, "check --policy '%s'", policy), 2);
     free(out);
-    ck_assert_int_eq(run(&out, "check --policy '%s' --bogus x", policy), 2);
+    ck_assert_int_eq(tu_certrole(&out, "check --policy '%s' --bogus x", policy), 2);
     free(out);
-    ck_assert_int_eq(run(&out, "check --policy '%s' '%s/missing.pem'", policy, dir), 2);
+    ck_assert_int_eq(tu_certrole(&out, "check --policy '%s' '%s/missing.pem'", policy, dir), 2);
     HAS(out, "missing.pem");
     free(out);
     free(bad);
@@ -197,7 +180,7 @@ END_TEST
 START_TEST(policy_check_lints)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(&out, "policy-check '%s'", policy), 0);
+    ck_assert_int_eq(tu_certrole(&out, "policy-check '%s'", policy), 0);
     HAS(out, "OK: ");
     HAS(out, "trust:");
     HAS(out, "realms: 1");
@@ -211,16 +194,16 @@ START_TEST(policy_check_lints)
     char *text = tu_read_file(policy, NULL);
     char *t2 = tu_strf("%sinclude more.inc\n", text);
     tu_write_file(main_p, t2);
-    ck_assert_int_eq(run(&out, "policy-check '%s'", main_p), 0);
+    ck_assert_int_eq(tu_certrole(&out, "policy-check '%s'", main_p), 0);
     HAS(out, "rules: 3");
     HAS(out, "files: 2");
     free(out);
     /* An error names file:line:column; exit 2. */
     tu_write_file(inc, "require GET\n");
-    ck_assert_int_eq(run(&out, "policy-check '%s'", main_p), 2);
+    ck_assert_int_eq(tu_certrole(&out, "policy-check '%s'", main_p), 2);
     HAS(out, "more.inc:1:");
     free(out);
-    ck_assert_int_eq(run(&out, "policy-check"), 2);
+    ck_assert_int_eq(tu_certrole(&out, "policy-check"), 2);
     free(out);
     free(t2);
     free(text);

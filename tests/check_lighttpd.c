@@ -445,15 +445,6 @@ START_TEST(accepted_paths_reach_the_backend_as_judged)
 }
 END_TEST
 
-/* The value of the sample line 'sample' in Prometheus text, or -1. */
-static long metric(const char *text, const char *sample)
-{
-    size_t n = strlen(sample);
-    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        if (strncmp(l, sample, n) == 0 && l[n] == ' ')
-            return strtol(l + n + 1, NULL, 10);
-    return -1;
-}
 
 /* -S FILE: the authorizer's counters, rewritten on SIGUSR1 (and every
  * few seconds); the signal neither stops nor disturbs it. */
@@ -472,15 +463,15 @@ START_TEST(counters_file_on_sigusr1)
     for (int i = 0; i < 50; i++) {
         free(t);
         t = file_in(&l, "authorizer.prom");
-        ok = metric(t, "certrole_decisions_total{code=\"ok\"}");
-        revoked = metric(t, "certrole_decisions_total{code=\"revoked\"}");
+        ok = wt_metric(t, "certrole_decisions_total{code=\"ok\"}");
+        revoked = wt_metric(t, "certrole_decisions_total{code=\"revoked\"}");
         if (ok >= 1 && revoked >= 1)
             break;
         wt_sleep_ms(100);
     }
     ck_assert_msg(ok == 1 && revoked == 1, "counters file after SIGUSR1:\n%s", t);
     ck_assert_ptr_nonnull(strstr(t, "# TYPE certrole_realm_lookups_total counter\n"));
-    ck_assert_int_eq(metric(t, "certrole_realm_lookups_total{realm=\"file\",position=\"1\","
+    ck_assert_int_eq(wt_metric(t, "certrole_realm_lookups_total{realm=\"file\",position=\"1\","
                                "outcome=\"found\"}"), 1);
     free(t);
     /* written by rename: no temporary file left behind */

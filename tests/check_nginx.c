@@ -432,16 +432,6 @@ START_TEST(san_variables_are_structured_field_lists)
 }
 END_TEST
 
-/* The number on the line of text that starts with 'sample '. */
-static long metric(const char *text, const char *sample)
-{
-    size_t n = strlen(sample);
-    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        if (strncmp(l, sample, n) == 0 && l[n] == ' ')
-            return strtol(l + n + 1, NULL, 10);
-    ck_abort_msg("no '%s' in:\n%s", sample, text);
-    return -1;
-}
 
 /* certrole_status: the policy's counters in Prometheus text, after the
  * access phase (certrole_require admin guards it). */
@@ -467,9 +457,9 @@ START_TEST(status_location_reports_the_policy_counters)
     ck_assert_msg(strstr(body, "# certrole: worker process "), "%s", body);
     /* three decisions so far: ok (list), revoked, ok (the 403 on the
      * status location was the role rule, after an allowed verification) */
-    ck_assert_int_ge(metric(body, "certrole_decisions_total{code=\"ok\"}"), 2);
-    ck_assert_int_eq(metric(body, "certrole_decisions_total{code=\"revoked\"}"), 1);
-    ck_assert_int_ge(metric(body, "certrole_realm_lookups_total{realm=\"file\",position=\"1\","
+    ck_assert_int_ge(wt_metric(body, "certrole_decisions_total{code=\"ok\"}"), 2);
+    ck_assert_int_eq(wt_metric(body, "certrole_decisions_total{code=\"revoked\"}"), 1);
+    ck_assert_int_ge(wt_metric(body, "certrole_realm_lookups_total{realm=\"file\",position=\"1\","
                                   "outcome=\"found\"}"), 1);
     ck_assert_ptr_nonnull(strstr(body, "# TYPE certrole_verify_seconds histogram\n"));
     char *h = file_in(&n, "status.hdr");

@@ -30,20 +30,6 @@ void realm_teardown(void)
     free(policy_path);
 }
 
-int crun(char **out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *args = NULL;
-    ck_assert_int_ge(vasprintf(&args, fmt, ap), 0);
-    va_end(ap);
-    char *cmd = tu_strf("'%s' %s 2>&1", tu_build("certrole"), args);
-    int st = tu_run(cmd, out);
-    free(cmd);
-    free(args);
-    ck_assert_ptr_nonnull(*out);
-    return st;
-}
 
 void realm_is(const char *want)
 {

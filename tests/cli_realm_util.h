@@ -15,9 +15,9 @@ extern char *cr_dir, *realm_path, *policy_path;
 void realm_setup(void);
 void realm_teardown(void);
 
-/* Runs "certrole ARGS" (already shell-quoted) with stdout and stderr in
- * *out; returns the exit status. */
-int crun(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Runs "certrole ARGS": tu_certrole (testutil.h). */
+#define crun tu_certrole
+
 /* Asserts the realm file's bytes are exactly 'want'. */
 void realm_is(const char *want);
 /* Lower-case SHA-256 fingerprint of a PEM certificate, by openssl (malloc'd). */

@@ -317,3 +317,18 @@ int tu_run_suite(Suite *s)
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+int tu_certrole(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *args = NULL;
+    ck_assert_int_ge(vasprintf(&args, fmt, ap), 0);
+    va_end(ap);
+    char *cmd = tu_strf("'%s' %s 2>&1", tu_build("certrole"), args);
+    int st = tu_run(cmd, out);
+    free(cmd);
+    free(args);
+    ck_assert_ptr_nonnull(*out);
+    return st;
+}

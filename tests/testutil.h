@@ -31,6 +31,9 @@ void tu_rmrf(const char *dir);
 /* Runs "sh -c cmd", captures stdout+stderr into *out (malloc'd, may be
  * NULL to discard). Returns the exit status (128+sig if killed). */
 int tu_run(const char *cmd, char **out);
+/* Runs the build tree's "certrole ARGS" (ARGS already shell-quoted) with
+ * stdout and stderr in *out (never NULL); returns the exit status. */
+int tu_certrole(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The subjectKeyIdentifier of a PEM certificate as openssl prints it,
  * made lower-case hex without colons (malloc'd; fails the test when

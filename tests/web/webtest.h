@@ -262,6 +262,17 @@ WT_FN int wt_get(const char *dir, int port, const char *cert, const char *key,
     return status;
 }
 
+/* The value of the sample line that starts with 'sample ' in Prometheus
+ * text (certrole_stats_prometheus), or -1 when there is none. */
+WT_FN long wt_metric(const char *text, const char *sample)
+{
+    size_t n = strlen(sample);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncmp(l, sample, n) == 0 && l[n] == ' ')
+            return strtol(l + n + 1, NULL, 10);
+    return -1;
+}
+
 /* Contents of dir/name, "" when missing (malloc'd). */
 WT_FN char *wt_file(const char *dir, const char *name)
 {

@@ -9,16 +9,7 @@
 #include "certmap_rule.h"
 #endif
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#define fail cr_ldap_fail
 
 int cr_ldap_certmap_setup(struct cr_ldap_config *c, int map_set, char *err, size_t errlen)
 {

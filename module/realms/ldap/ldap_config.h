@@ -61,6 +61,10 @@ struct cr_ldap_config {
  * against env->base_dir; files are registered with env->watch_file.
  * Returns 0, or -1 with a one-line message naming the argument in err
  * (c may then hold partial data: free it with cr_ldap_config_free). */
+/* Writes the message to err and returns -1 (the realm's error style). */
+int cr_ldap_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 int cr_ldap_config_parse(struct cr_ldap_config *c, int argc,
                          const char *const *argv, const certrole_realm_env *env,
                          char *err, size_t errlen);
