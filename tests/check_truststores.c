@@ -339,6 +339,24 @@ START_TEST(ca_dir_plain_files)
 }
 END_TEST
 
+/* No certificate file at all (empty, or only notes and CRLs): refused at
+ * load like an empty ca-file, and the empty listing is sorted safely. */
+START_TEST(ca_dir_without_certificates)
+{
+    char *d = at("cas");
+    sh("mkdir '%s'", d);
+    refused("ca-dir", "no certificate file", "ca-dir=cas");
+    sh("echo notes > '%s/README' && cp '%s' '%s/client.key'", d, tu_pki("client.key"), d);
+    refused("ca-dir", "no certificate file", "ca-dir=cas");
+    sh("\"$OPENSSL\" crl -in '%s' -out '%s/0123abcd.r0'", tu_pki("crl-root.pem"), d);
+    refused("ca-dir", "no certificate file", "ca-dir=cas");
+    sh("rm '%s/0123abcd.r0' && cp '%s' '%s/root.pem'", d, tu_pki("root-ca.pem"), d);
+    certrole_ctx *ctx = opened("ca-dir=cas");
+    ck_assert_int_eq(verify(ctx, "client-chain.pem"), CERTROLE_OK);
+    certrole_close(ctx);
+}
+END_TEST
+
 START_TEST(ca_dir_change_is_noticed)
 {
     char *d = at("cas"), *f = tu_strf("%s/a.pem", d);
@@ -497,6 +515,7 @@ static Suite *suite(void)
     tcase_add_test(tc, p12_mac_over_garbage);
     tcase_add_test(tc, p12_truncated_or_trailing);
     tcase_add_test(tc, ca_dir_plain_files);
+    tcase_add_test(tc, ca_dir_without_certificates);
     tcase_add_test(tc, ca_dir_change_is_noticed);
     tcase_add_test(tc, ca_dir_loops_and_fifos);
     tcase_add_test(tc, cli_trust_list);

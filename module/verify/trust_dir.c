@@ -91,7 +91,8 @@ static certrole_code list_dir(DIR *d, const char *dir, struct entry **out, size_
             return CERTROLE_E_NO_MEMORY;
         (*out)[(*n)++].kind = k;
     }
-    qsort(*out, *n, sizeof **out, entry_cmp);
+    if (*n > 1)     /* qsort's base may not be NULL, even for no entries */
+        qsort(*out, *n, sizeof **out, entry_cmp);
     return CERTROLE_OK;
 }
 
@@ -161,6 +162,16 @@ certrole_code cr_trust_load_dir(struct cr_trust_load *l, const char *dir, int *h
     struct entry *e = NULL;
     size_t n = 0;
     certrole_code rc = list_dir(d, dir, &e, &n, has_crls, err, errlen);
+    size_t ncerts = 0;
+    for (size_t i = 0; i < n; i++)
+        ncerts += e[i].kind != HASHED_CRL;
+    /* Like a ca-file with no certificate in it: a directory that trusts
+     * nothing is a mistake to report, not a policy that refuses everyone. */
+    if (rc == CERTROLE_OK && ncerts == 0) {
+        errf(err, errlen, "ca-dir %s: no certificate file in it (names ending in .pem, .crt, "
+             ".cer or .der, or hash names from 'openssl rehash')", dir);
+        rc = CERTROLE_E_POLICY_ERROR;
+    }
     if (rc == CERTROLE_OK)
         rc = load_entries(l, dirfd(d), dir, e, n, ncrls, err, errlen);
     entries_free(e, n);

@@ -111,7 +111,8 @@ static int set_roles(const struct at *at, const char *col, const char *v, struct
         if (!*s)
             break;
     }
-    qsort(r->roles, r->nroles, sizeof *r->roles, cmp_str);
+    if (r->nroles > 1)
+        qsort(r->roles, r->nroles, sizeof *r->roles, cmp_str);
     size_t k = 0;
     for (size_t i = 0; i < r->nroles; i++) {
         if (k && strcmp(r->roles[k - 1], r->roles[i]) == 0)

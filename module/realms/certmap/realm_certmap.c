@@ -84,7 +84,7 @@ static int load(struct certmap_realm *r, char *err, size_t errlen)
     }
     int rc = cm_rules_parse(r->path, data, len, &r->rules, err, errlen);
     free(data);
-    if (rc == 0)
+    if (rc == 0 && r->rules.n > 1)
         qsort(r->rules.v, r->rules.n, sizeof *r->rules.v, by_priority);
     return rc;
 }
