@@ -74,6 +74,18 @@ for log in "$build"/tests/*.log "$build"/tests/conformance/*.log "$build"/tests/
     fi
 done
 
+# Where the time went: the slowest suites by their own wall-clock time
+# (each Check suite prints "suite time: N s").
+slow=$(for log in "$build"/tests/*.log "$build"/_sanitize/tests/*.log "$build"/_tsan/tests/*.log; do
+           t=$(sed -n 's/^suite time: \([0-9.]*\) s$/\1/p' "$log" | tail -n1)
+           [ -z "$t" ] || printf '%s %s\n' "$t" "${log#"$build"/}"
+       done | sort -rn | head -n 8)
+if [ -n "$slow" ]; then
+    echo
+    echo "slowest suites (seconds):"
+    while read -r t n; do printf '  %6s  %s\n' "$t" "${n%.log}"; done <<<"$slow"
+fi
+
 # Why each failed suite failed, here at the end where a CI log's tail
 # shows it: Check's failure lines (file:line:F|E:case:test:...), or the
 # log's last lines when the suite died without any.

@@ -311,8 +311,13 @@ int tu_run_suite(Suite *s)
     SRunner *sr = srunner_create(s);
     snprintf(record_path, sizeof record_path, "%s/certrole-spawned-%d",
              tu_env("TMPDIR", "/tmp"), (int)getpid());
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     srunner_run_all(sr, CK_ENV);  /* CK_VERBOSITY=normal by default in make check */
     reap_leftovers();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* Read by tests/summarize.sh, which lists the slowest suites. */
+    printf("suite time: %.1f s\n", (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
