@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 #include "chain_order.h"
 #include "input.h"
+#include "input_dec.h"
 #include "trust.h"
 #include "verify.h"
 
@@ -31,20 +32,10 @@ static const char HINT_DER[] =
 static const char HINT_EMPTY[] =
     "the client must present its certificate (leaf first, then intermediates)";
 
-struct dec {
-    STACK_OF(X509) *certs;  /* in input order; the leaf is moved to index 0 */
-    certrole_code code;
-    char *msg, *hint;
-    int anchors;            /* a trust anchor file: no leaf, larger limits */
-    int leaf_known;         /* certs[0] is the leaf (the key's, in a .p12) */
-    int unordered;          /* a PKCS#7 or PKCS#12 set: its order means nothing */
-    const char *what;       /* the input, for chain_order messages */
-};
+#define fail cr_dec_fail
+#define add_cert cr_dec_add
 
-static void fail(struct dec *d, certrole_code code, const char *hint, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void fail(struct dec *d, certrole_code code, const char *hint, const char *fmt, ...)
+void cr_dec_fail(struct dec *d, certrole_code code, const char *hint, const char *fmt, ...)
 {
     if (d->code != CERTROLE_OK)
         return; /* keep the first, most specific failure */
@@ -58,7 +49,7 @@ static void fail(struct dec *d, certrole_code code, const char *hint, const char
 }
 
 /* Takes ownership of x. */
-static int add_cert(struct dec *d, X509 *x)
+int cr_dec_add(struct dec *d, X509 *x)
 {
     if (sk_X509_num(d->certs) >= (d->anchors ? CR_INPUT_MAX_ANCHORS : CR_INPUT_MAX_CERTS)) {
         X509_free(x);
@@ -194,107 +185,6 @@ static void decode_p7_der(struct dec *d, const unsigned char *p, size_t len, con
     }
     take_p7(d, p7, what);
     PKCS7_free(p7);
-}
-
-/* ----- PKCS#12 ------------------------------------------------------- */
-
-/* A file without an integrity MAC: nothing can tell whether a password is
- * right before decrypting with it (and OpenSSL's PKCS12_parse refuses any
- * password on such a file), so the certificates are read directly. */
-static void decode_p12_nomac(struct dec *d, PKCS12 *p12, const char *password)
-{
-    STACK_OF(X509) *certs = sk_X509_new_null();
-    int rc = certs ? cr_input_p12_nomac_certs(p12, password, certs) : -2;
-    if (rc == -1 && password)
-        fail(d, CERTROLE_E_BAD_PASSWORD,
-             "give the password the .p12 file was exported with (--password)",
-             "PKCS#12: the file has no integrity MAC, so the password cannot be checked "
-             "by one; the certificates do not decrypt with the password given (a wrong "
-             "password, or damaged contents)");
-    else if (rc == -1)
-        fail(d, CERTROLE_E_BAD_PASSWORD,
-             "give the password the .p12 file was exported with (--password)",
-             "PKCS#12: the certificates are encrypted and no password was given "
-             "(the file has no integrity MAC)");
-    else if (rc < 0)
-        fail(d, CERTROLE_E_BAD_ENCODING, "export the .p12 file again; it is damaged",
-             "PKCS#12: damaged, the certificates cannot be decoded");
-    while (rc == 0 && d->code == CERTROLE_OK && sk_X509_num(certs) > 0)
-        add_cert(d, sk_X509_shift(certs));
-    sk_X509_pop_free(certs, X509_free);
-    /* No key to name the leaf: it is found by issuance, like any set. */
-    d->unordered = 1;
-    d->what = "the PKCS#12 file";
-}
-
-static void decode_p12(struct dec *d, const unsigned char *p, size_t len, const char *password)
-{
-    const unsigned char *q = p;
-    ERR_clear_error();
-    PKCS12 *p12 = d2i_PKCS12(NULL, &q, (long)len);
-    if (!p12) {
-        fail(d, CERTROLE_E_BAD_ENCODING, "export the .p12 file again; it is damaged",
-             "PKCS#12: damaged, cannot be decoded (%s)", ossl_reason());
-        return;
-    }
-    const char *pw = password;
-    char why[160];
-    const char *hint_p12 = "re-export the .p12 with current settings (openssl pkcs12 -export)";
-    if (cr_input_p12_check(p12, 0, NULL, why, sizeof why) < 0) { /* before any KDF runs */
-        fail(d, CERTROLE_E_BAD_ENCODING, hint_p12, "PKCS#12: %s; refused", why);
-        goto out;
-    }
-    if (!PKCS12_mac_present(p12)) {
-        decode_p12_nomac(d, p12, password);
-        goto out;
-    }
-    /* The MAC tells a wrong password apart from damaged contents. */
-    {
-        if (password) {
-            if (!PKCS12_verify_mac(p12, password, -1)) {
-                fail(d, CERTROLE_E_BAD_PASSWORD,
-                     "give the password the .p12 file was exported with (--password)",
-                     "PKCS#12: wrong password (integrity MAC does not verify)");
-                goto out;
-            }
-        } else if (PKCS12_verify_mac(p12, NULL, 0)) {
-            pw = NULL;
-        } else if (PKCS12_verify_mac(p12, "", 0)) {
-            pw = "";
-        } else {
-            fail(d, CERTROLE_E_BAD_PASSWORD,
-                 "give the password the .p12 file was exported with (--password)",
-                 "PKCS#12: the file is password-protected and no password was given");
-            goto out;
-        }
-    }
-    if (cr_input_p12_check(p12, 1, pw, why, sizeof why) < 0) { /* keys in encrypted safes */
-        fail(d, CERTROLE_E_BAD_ENCODING, hint_p12, "PKCS#12: %s; refused", why);
-        goto out;
-    }
-    EVP_PKEY *pkey = NULL;
-    X509 *cert = NULL;
-    STACK_OF(X509) *ca = NULL;
-    ERR_clear_error();
-    if (!PKCS12_parse(p12, pw, &pkey, &cert, &ca)) {
-        fail(d, CERTROLE_E_BAD_ENCODING,
-             "re-export the .p12 with current algorithms (openssl pkcs12 -export uses AES-256)",
-             "PKCS#12: password accepted but the contents cannot be decrypted or decoded (%s)",
-             ossl_reason());
-        goto out;
-    }
-    EVP_PKEY_free(pkey);
-    int have_leaf = cert != NULL;
-    if (cert && add_cert(d, cert) < 0)
-        cert = NULL;
-    while (d->code == CERTROLE_OK && ca && sk_X509_num(ca) > 0)
-        add_cert(d, sk_X509_shift(ca));
-    sk_X509_pop_free(ca, X509_free);
-    d->leaf_known = have_leaf;  /* else no key: found by issuance */
-    d->unordered = 1;
-    d->what = "the PKCS#12 file";
-out:
-    PKCS12_free(p12);
 }
 
 /* ----- PEM ----------------------------------------------------------- */
@@ -494,7 +384,7 @@ static void decode(struct dec *d, const unsigned char *p, size_t len, certrole_f
                 fail(d, CERTROLE_E_BAD_ENCODING, HINT_FORMATS,
                      "a PKCS#12 file is not an anchor file (use PEM, DER or PKCS#7)");
             else if (f == CERTROLE_FORMAT_PKCS12)
-                decode_p12(d, p, len, password);
+                cr_dec_p12(d, p, len, password);
             else
                 decode_der_certs(d, p, len);
         } else if (mostly_text(p, len)) {
@@ -526,7 +416,7 @@ static void decode(struct dec *d, const unsigned char *p, size_t len, certrole_f
             decode_p7_der(d, p, len, "PKCS#7 bundle");
         break;
     case CERTROLE_FORMAT_PKCS12:
-        decode_p12(d, p, len, password);
+        cr_dec_p12(d, p, len, password);
         break;
     default:
         fail(d, CERTROLE_E_INVALID_ARGUMENT, HINT_FORMATS, "unknown input format %d",

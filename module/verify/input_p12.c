@@ -10,7 +10,14 @@
 #include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
+#include <openssl/err.h>
 #include "input.h"
+#include "input_dec.h"
+#include "trust.h"
+
+#define fail cr_dec_fail
+#define add_cert cr_dec_add
+#define ossl_reason cr_trust_ossl_reason
 
 /* Iterations an encryption algorithm asks for; -1 when it is not a
  * password-based scheme we can bound (e.g. scrypt) or does not decode. */
@@ -155,4 +162,105 @@ int cr_input_p12_nomac_certs(PKCS12 *p12, const char *pw, STACK_OF(X509) *out)
     }
     sk_PKCS7_pop_free(safes, PKCS7_free);
     return rc;
+}
+
+/* ----- PKCS#12 ------------------------------------------------------- */
+
+/* A file without an integrity MAC: nothing can tell whether a password is
+ * right before decrypting with it (and OpenSSL's PKCS12_parse refuses any
+ * password on such a file), so the certificates are read directly. */
+static void decode_p12_nomac(struct dec *d, PKCS12 *p12, const char *password)
+{
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    int rc = certs ? cr_input_p12_nomac_certs(p12, password, certs) : -2;
+    if (rc == -1 && password)
+        fail(d, CERTROLE_E_BAD_PASSWORD,
+             "give the password the .p12 file was exported with (--password)",
+             "PKCS#12: the file has no integrity MAC, so the password cannot be checked "
+             "by one; the certificates do not decrypt with the password given (a wrong "
+             "password, or damaged contents)");
+    else if (rc == -1)
+        fail(d, CERTROLE_E_BAD_PASSWORD,
+             "give the password the .p12 file was exported with (--password)",
+             "PKCS#12: the certificates are encrypted and no password was given "
+             "(the file has no integrity MAC)");
+    else if (rc < 0)
+        fail(d, CERTROLE_E_BAD_ENCODING, "export the .p12 file again; it is damaged",
+             "PKCS#12: damaged, the certificates cannot be decoded");
+    while (rc == 0 && d->code == CERTROLE_OK && sk_X509_num(certs) > 0)
+        add_cert(d, sk_X509_shift(certs));
+    sk_X509_pop_free(certs, X509_free);
+    /* No key to name the leaf: it is found by issuance, like any set. */
+    d->unordered = 1;
+    d->what = "the PKCS#12 file";
+}
+
+void cr_dec_p12(struct dec *d, const unsigned char *p, size_t len, const char *password)
+{
+    const unsigned char *q = p;
+    ERR_clear_error();
+    PKCS12 *p12 = d2i_PKCS12(NULL, &q, (long)len);
+    if (!p12) {
+        fail(d, CERTROLE_E_BAD_ENCODING, "export the .p12 file again; it is damaged",
+             "PKCS#12: damaged, cannot be decoded (%s)", ossl_reason());
+        return;
+    }
+    const char *pw = password;
+    char why[160];
+    const char *hint_p12 = "re-export the .p12 with current settings (openssl pkcs12 -export)";
+    if (cr_input_p12_check(p12, 0, NULL, why, sizeof why) < 0) { /* before any KDF runs */
+        fail(d, CERTROLE_E_BAD_ENCODING, hint_p12, "PKCS#12: %s; refused", why);
+        goto out;
+    }
+    if (!PKCS12_mac_present(p12)) {
+        decode_p12_nomac(d, p12, password);
+        goto out;
+    }
+    /* The MAC tells a wrong password apart from damaged contents. */
+    {
+        if (password) {
+            if (!PKCS12_verify_mac(p12, password, -1)) {
+                fail(d, CERTROLE_E_BAD_PASSWORD,
+                     "give the password the .p12 file was exported with (--password)",
+                     "PKCS#12: wrong password (integrity MAC does not verify)");
+                goto out;
+            }
+        } else if (PKCS12_verify_mac(p12, NULL, 0)) {
+            pw = NULL;
+        } else if (PKCS12_verify_mac(p12, "", 0)) {
+            pw = "";
+        } else {
+            fail(d, CERTROLE_E_BAD_PASSWORD,
+                 "give the password the .p12 file was exported with (--password)",
+                 "PKCS#12: the file is password-protected and no password was given");
+            goto out;
+        }
+    }
+    if (cr_input_p12_check(p12, 1, pw, why, sizeof why) < 0) { /* keys in encrypted safes */
+        fail(d, CERTROLE_E_BAD_ENCODING, hint_p12, "PKCS#12: %s; refused", why);
+        goto out;
+    }
+    EVP_PKEY *pkey = NULL;
+    X509 *cert = NULL;
+    STACK_OF(X509) *ca = NULL;
+    ERR_clear_error();
+    if (!PKCS12_parse(p12, pw, &pkey, &cert, &ca)) {
+        fail(d, CERTROLE_E_BAD_ENCODING,
+             "re-export the .p12 with current algorithms (openssl pkcs12 -export uses AES-256)",
+             "PKCS#12: password accepted but the contents cannot be decrypted or decoded (%s)",
+             ossl_reason());
+        goto out;
+    }
+    EVP_PKEY_free(pkey);
+    int have_leaf = cert != NULL;
+    if (cert && add_cert(d, cert) < 0)
+        cert = NULL;
+    while (d->code == CERTROLE_OK && ca && sk_X509_num(ca) > 0)
+        add_cert(d, sk_X509_shift(ca));
+    sk_X509_pop_free(ca, X509_free);
+    d->leaf_known = have_leaf;  /* else no key: found by issuance */
+    d->unordered = 1;
+    d->what = "the PKCS#12 file";
+out:
+    PKCS12_free(p12);
 }
