@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +37,6 @@ static void free_list(char **v, size_t n)
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
-}
-
-static void free_map(struct cr_ldap_rolemap *m, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(m[i].group_key);
-        free(m[i].role);
-    }
-    free(m);
 }
 
 /* Splits on any of 'seps' into a fresh list; empty items are skipped. */
@@ -165,102 +157,6 @@ static int dn_arg(const char *key, const char *v, char **out, char *err, size_t 
     return 0;
 }
 
-/* One "DN:role" item. The role is after the last ':' (so a mapped role
- * has no ':', although the role-name rule allows one; a DN value may). */
-static int map_item(const char *item, const char *where, struct cr_ldap_rolemap **m,
-                    size_t *n, char *err, size_t errlen)
-{
-    const char *colon = strrchr(item, ':');
-    if (!colon || colon == item || !colon[1])
-        return fail(err, errlen, "%s: \"%s\": expected GROUP-DN:ROLE", where, item);
-    /* The core would drop a role outside its rule at every lookup: refuse
-     * it here, where the policy's author sees it. */
-    if (!cr_role_name_valid(colon + 1, strlen(colon + 1)))
-        return fail(err, errlen, "%s: \"%s\": bad role name (allowed: " CR_ROLE_NAME_CHARS ")",
-                    where, item);
-    char *dn = strndup(item, (size_t)(colon - item));
-    if (!dn)
-        return fail(err, errlen, "out of memory");
-    char *key = cr_ldap_dn_key(dn);
-    free(dn);
-    if (!key)
-        return fail(err, errlen, "%s: \"%s\": not a distinguished name before ':'", where, item);
-    struct cr_ldap_rolemap *v = realloc(*m, (*n + 1) * sizeof *v);
-    if (!v) {
-        free(key);
-        return fail(err, errlen, "out of memory");
-    }
-    *m = v;
-    v[*n].group_key = key;
-    if (!(v[*n].role = strdup(colon + 1))) {
-        free(key);
-        return fail(err, errlen, "out of memory");
-    }
-    (*n)++;
-    return 0;
-}
-
-/* "DN:role;DN:role". RFC 4514 escapes ';' inside DN values ("\;" or
- * "\3B"), so an unescaped ';' always ends an item. */
-static int parse_inline_map(const char *v, struct cr_ldap_rolemap **m, size_t *n,
-                            char *err, size_t errlen)
-{
-    char *copy = strdup(v);
-    if (!copy)
-        return fail(err, errlen, "out of memory");
-    char *start = copy;
-    int rc = 0;
-    for (char *p = copy;; p++) {
-        if (*p == '\\' && p[1]) {
-            p++;
-            continue;
-        }
-        if (*p == ';' || !*p) {
-            int end = !*p;
-            *p = '\0';
-            while (isspace((unsigned char)*start))
-                start++;
-            if (*start && (rc = map_item(start, "role-map", m, n, err, errlen)) != 0)
-                break;
-            if (end)
-                break;
-            start = p + 1;
-        }
-    }
-    free(copy);
-    return rc;
-}
-
-/* One "DN:role" per line; '#' starts a comment line. */
-static int parse_map_file(const char *path, struct cr_ldap_rolemap **m, size_t *n,
-                          char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fail(err, errlen, "role-map-file %s: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    unsigned lineno = 0;
-    int rc = 0;
-    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (len > 0 && isspace((unsigned char)line[len - 1]))
-            line[--len] = '\0';
-        char *s = line;
-        while (isspace((unsigned char)*s))
-            s++;
-        if (!*s || *s == '#')
-            continue;
-        char where[300];
-        snprintf(where, sizeof where, "%s:%u", path, lineno);
-        rc = map_item(s, where, m, n, err, errlen);
-    }
-    free(line);
-    fclose(f);
-    return rc;
-}
-
 static int read_password(const char *path, char **out, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -284,35 +180,6 @@ static int read_password(const char *path, char **out, char *err, size_t errlen)
     return 0;
 }
 
-/* Builds rolemap = inline entries + the file's entries. */
-static int build_rolemap(const struct cr_ldap_config *c, struct cr_ldap_rolemap **out,
-                         size_t *n_out, char *err, size_t errlen)
-{
-    struct cr_ldap_rolemap *m = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < c->n_inline_map; i++) {
-        struct cr_ldap_rolemap *v = realloc(m, (n + 1) * sizeof *v);
-        if (!v)
-            goto nomem;
-        m = v;
-        m[n].group_key = strdup(c->inline_map[i].group_key);
-        m[n].role = strdup(c->inline_map[i].role);
-        n++;
-        if (!m[n - 1].group_key || !m[n - 1].role)
-            goto nomem;
-    }
-    if (c->role_map_file && parse_map_file(c->role_map_file, &m, &n, err, errlen) != 0) {
-        free_map(m, n);
-        return -1;
-    }
-    *out = m;
-    *n_out = n;
-    return 0;
-nomem:
-    free_map(m, n);
-    return fail(err, errlen, "out of memory");
-}
-
 int cr_ldap_config_reload_files(struct cr_ldap_config *c, char *err, size_t errlen)
 {
     char *pw = NULL;
@@ -320,7 +187,7 @@ int cr_ldap_config_reload_files(struct cr_ldap_config *c, char *err, size_t errl
     size_t n = 0;
     if (c->bind_password_file && read_password(c->bind_password_file, &pw, err, errlen) != 0)
         return -1;
-    if (build_rolemap(c, &m, &n, err, errlen) != 0) {
+    if (cr_ldap_rolemap_build(c, &m, &n, err, errlen) != 0) {
         free(pw);
         return -1;
     }
@@ -330,18 +197,10 @@ int cr_ldap_config_reload_files(struct cr_ldap_config *c, char *err, size_t errl
         free(c->bind_password);
         c->bind_password = pw;
     }
-    free_map(c->rolemap, c->n_rolemap);
+    cr_ldap_rolemap_free(c->rolemap, c->n_rolemap);
     c->rolemap = m;
     c->n_rolemap = n;
     return 0;
-}
-
-const char *cr_ldap_config_role_for(const struct cr_ldap_config *c, const char *group_key)
-{
-    for (size_t i = 0; i < c->n_rolemap; i++)
-        if (strcmp(c->rolemap[i].group_key, group_key) == 0)
-            return c->rolemap[i].role;
-    return NULL;
 }
 
 static int check_uris(struct cr_ldap_config *c, char *err, size_t errlen)
@@ -428,11 +287,82 @@ static int set_defaults(struct cr_ldap_config *c)
 }
 
 /* One argument. Returns 0, -1 (err set). */
+/* The arguments that only store a value of a common shape. */
+enum arg_kind { ARG_PATH, ARG_STR, ARG_DN, ARG_SCOPE, ARG_SECONDS, ARG_INT, ARG_SIZE };
+static const struct simple_arg {
+    const char *key;
+    enum arg_kind kind;
+    size_t off;                     /* of the field in struct cr_ldap_config */
+    long lo, hi;                    /* ARG_INT, ARG_SIZE */
+} simple_args[] = {
+#define F(field) offsetof(struct cr_ldap_config, field)
+    { "tls-ca-file", ARG_PATH, F(tls_ca_file), 0, 0 },
+    { "tls-ca-dir", ARG_PATH, F(tls_ca_dir), 0, 0 },
+    { "tls-cert", ARG_PATH, F(tls_cert), 0, 0 },
+    { "tls-key", ARG_PATH, F(tls_key), 0, 0 },
+    { "bind-password-file", ARG_PATH, F(bind_password_file), 0, 0 },
+    { "role-map-file", ARG_PATH, F(role_map_file), 0, 0 },
+    { "bind-password", ARG_STR, F(bind_password), 0, 0 },
+    { "certmap-match", ARG_STR, F(certmap_match), 0, 0 },
+    { "certmap-map", ARG_STR, F(certmap_map), 0, 0 },
+    { "bind-dn", ARG_DN, F(bind_dn), 0, 0 },
+    { "base", ARG_DN, F(base), 0, 0 },
+    { "group-base", ARG_DN, F(group_base), 0, 0 },
+    { "scope", ARG_SCOPE, F(scope), 0, 0 },
+    { "group-scope", ARG_SCOPE, F(group_scope), 0, 0 },
+    { "network-timeout", ARG_SECONDS, F(network_timeout_ms), 0, 0 },
+    { "timeout", ARG_SECONDS, F(timeout_ms), 0, 0 },
+    { "nested-depth", ARG_INT, F(nested_depth), 0, 10 },
+    { "cache-ttl", ARG_INT, F(cache_ttl), 0, 86400 },
+    { "negative-ttl", ARG_INT, F(negative_ttl), 0, 3600 },
+    { "pool-size", ARG_INT, F(pool_size), 1, 64 },
+    { "cache-size", ARG_SIZE, F(cache_size), 0, 10000000 },
+#undef F
+};
+
+/* 1 when key is not one of simple_args, else 0 or -1 (err set). */
+static int parse_simple(struct cr_ldap_config *c, const char *key, const char *v,
+                        const certrole_realm_env *env, char *err, size_t errlen)
+{
+    const struct simple_arg *a = NULL;
+    for (size_t i = 0; i < sizeof simple_args / sizeof simple_args[0] && !a; i++)
+        if (!strcmp(key, simple_args[i].key))
+            a = &simple_args[i];
+    if (!a)
+        return 1;
+    void *field = (char *)c + a->off;
+    long x = 0;
+    switch (a->kind) {
+    case ARG_PATH:
+        return path_arg(env, v, field) ? fail(err, errlen, "out of memory") : 0;
+    case ARG_STR:
+        return str_arg(v, field) ? fail(err, errlen, "out of memory") : 0;
+    case ARG_DN:
+        return dn_arg(key, v, field, err, errlen);
+    case ARG_SCOPE:
+        return scope_of(key, v, field, err, errlen);
+    case ARG_SECONDS:
+        return seconds(key, v, field, err, errlen);
+    case ARG_INT:
+    case ARG_SIZE:
+        if (number(key, v, a->lo, a->hi, &x, err, errlen) != 0)
+            return -1;
+        if (a->kind == ARG_INT)
+            *(int *)field = (int)x;
+        else
+            *(size_t *)field = (size_t)x;
+        return 0;
+    }
+    return fail(err, errlen, "unknown argument '%s'", key);
+}
+
+/* The arguments with their own syntax or checks. */
 static int parse_one(struct cr_ldap_config *c, const char *key, const char *v,
                      const certrole_realm_env *env, int *map_set, char *err, size_t errlen)
 {
-    long x;
-    int nomem = 0;
+    int rc = parse_simple(c, key, v, env, err, errlen), nomem = 0;
+    if (rc <= 0)
+        return rc;
     if (!strcmp(key, "uri")) {
         free_list(c->uris, c->n_uris);
         nomem = split(v, " \t,", &c->uris, &c->n_uris);
@@ -441,42 +371,21 @@ static int parse_one(struct cr_ldap_config *c, const char *key, const char *v,
         else if (!strcmp(v, "no")) c->starttls = CR_LDAP_STARTTLS_NO;
         else if (!strcmp(v, "try")) c->starttls = CR_LDAP_STARTTLS_TRY;
         else return fail(err, errlen, "starttls=%s: expected yes, no or try", v);
-    } else if (!strcmp(key, "tls-ca-file")) {
-        nomem = path_arg(env, v, &c->tls_ca_file);
-    } else if (!strcmp(key, "tls-ca-dir")) {
-        nomem = path_arg(env, v, &c->tls_ca_dir);
-    } else if (!strcmp(key, "tls-cert")) {
-        nomem = path_arg(env, v, &c->tls_cert);
-    } else if (!strcmp(key, "tls-key")) {
-        nomem = path_arg(env, v, &c->tls_key);
-    } else if (!strcmp(key, "bind-dn")) {
-        return dn_arg(key, v, &c->bind_dn, err, errlen);
-    } else if (!strcmp(key, "bind-password")) {
-        nomem = str_arg(v, &c->bind_password);
-    } else if (!strcmp(key, "bind-password-file")) {
-        nomem = path_arg(env, v, &c->bind_password_file);
     } else if (!strcmp(key, "sasl")) {
         if (strcasecmp(v, "external") != 0)
             return fail(err, errlen, "sasl=%s: only sasl=external is supported", v);
         c->sasl_external = 1;
-    } else if (!strcmp(key, "base")) {
-        return dn_arg(key, v, &c->base, err, errlen);
-    } else if (!strcmp(key, "scope")) {
-        return scope_of(key, v, &c->scope, err, errlen);
     } else if (!strcmp(key, "map")) {
         *map_set = 1;
         if (!strcmp(v, "dn")) c->map = CR_LDAP_MAP_DN;
         else if (!strcmp(v, "filter")) c->map = CR_LDAP_MAP_FILTER;
         else if (!strcmp(v, "certificate")) c->map = CR_LDAP_MAP_CERTIFICATE;
         else return fail(err, errlen, "map=%s: expected dn, filter or certificate", v);
-    } else if (!strcmp(key, "filter")) {
-        if (cr_ldap_filter_check(v, 1, err, errlen) != 0)
+    } else if (!strcmp(key, "filter") || !strcmp(key, "group-filter")) {
+        int user = !strcmp(key, "filter");
+        if (cr_ldap_filter_check(v, user, err, errlen) != 0)
             return -1;
-        nomem = str_arg(v, &c->filter);
-    } else if (!strcmp(key, "certmap-match")) {
-        nomem = str_arg(v, &c->certmap_match);
-    } else if (!strcmp(key, "certmap-map")) {
-        nomem = str_arg(v, &c->certmap_map);
+        nomem = str_arg(v, user ? &c->filter : &c->group_filter);
     } else if (!strcmp(key, "user-attr")) {
         free(c->user_attr);
         c->user_attr = NULL;
@@ -487,14 +396,6 @@ static int parse_one(struct cr_ldap_config *c, const char *key, const char *v,
         }
     } else if (!strcmp(key, "role-attr")) {
         return attr_list(key, v, &c->role_attrs, &c->n_role_attrs, err, errlen);
-    } else if (!strcmp(key, "group-base")) {
-        return dn_arg(key, v, &c->group_base, err, errlen);
-    } else if (!strcmp(key, "group-scope")) {
-        return scope_of(key, v, &c->group_scope, err, errlen);
-    } else if (!strcmp(key, "group-filter")) {
-        if (cr_ldap_filter_check(v, 0, err, errlen) != 0)
-            return -1;
-        nomem = str_arg(v, &c->group_filter);
     } else if (!strcmp(key, "group-member-attr")) {
         if (attr_list(key, v, &c->member_attrs, &c->n_member_attrs, err, errlen) != 0)
             return -1;
@@ -504,38 +405,12 @@ static int parse_one(struct cr_ldap_config *c, const char *key, const char *v,
         if (!valid_attr(v))
             return fail(err, errlen, "group-name-attr=%s: not an attribute name", v);
         nomem = str_arg(v, &c->group_name_attr);
-    } else if (!strcmp(key, "nested-depth")) {
-        if (number(key, v, 0, 10, &x, err, errlen) != 0)
-            return -1;
-        c->nested_depth = (int)x;
     } else if (!strcmp(key, "role-map")) {
-        return parse_inline_map(v, &c->inline_map, &c->n_inline_map, err, errlen);
-    } else if (!strcmp(key, "role-map-file")) {
-        nomem = path_arg(env, v, &c->role_map_file);
+        return cr_ldap_rolemap_parse_inline(v, &c->inline_map, &c->n_inline_map, err, errlen);
     } else if (!strcmp(key, "role-map-only")) {
         if (strcmp(v, "yes") && strcmp(v, "no"))
             return fail(err, errlen, "role-map-only=%s: expected yes or no", v);
         c->role_map_only = !strcmp(v, "yes");
-    } else if (!strcmp(key, "network-timeout")) {
-        return seconds(key, v, &c->network_timeout_ms, err, errlen);
-    } else if (!strcmp(key, "timeout")) {
-        return seconds(key, v, &c->timeout_ms, err, errlen);
-    } else if (!strcmp(key, "cache-ttl")) {
-        if (number(key, v, 0, 86400, &x, err, errlen) != 0)
-            return -1;
-        c->cache_ttl = (int)x;
-    } else if (!strcmp(key, "negative-ttl")) {
-        if (number(key, v, 0, 3600, &x, err, errlen) != 0)
-            return -1;
-        c->negative_ttl = (int)x;
-    } else if (!strcmp(key, "cache-size")) {
-        if (number(key, v, 0, 10000000, &x, err, errlen) != 0)
-            return -1;
-        c->cache_size = (size_t)x;
-    } else if (!strcmp(key, "pool-size")) {
-        if (number(key, v, 1, 64, &x, err, errlen) != 0)
-            return -1;
-        c->pool_size = (int)x;
     } else {
         return fail(err, errlen, "unknown argument '%s'", key);
     }
@@ -588,7 +463,7 @@ void cr_ldap_config_free(struct cr_ldap_config *c)
     }
     free(c->bind_password_file);
     free(c->role_map_file);
-    free_map(c->inline_map, c->n_inline_map);
+    cr_ldap_rolemap_free(c->inline_map, c->n_inline_map);
     free(c->base);
     free(c->filter);
     cr_ldap_certmap_free(c);
@@ -598,6 +473,6 @@ void cr_ldap_config_free(struct cr_ldap_config *c)
     free(c->group_filter);
     free_list(c->member_attrs, c->n_member_attrs);
     free(c->group_name_attr);
-    free_map(c->rolemap, c->n_rolemap);
+    cr_ldap_rolemap_free(c->rolemap, c->n_rolemap);
     memset(c, 0, sizeof *c);
 }

@@ -76,4 +76,13 @@ int cr_ldap_config_reload_files(struct cr_ldap_config *c, char *err,
 const char *cr_ldap_config_role_for(const struct cr_ldap_config *c,
                                     const char *group_key);
 void cr_ldap_config_free(struct cr_ldap_config *c);
+/* The group-to-role map (ldap_rolemap.c). parse_inline appends the
+ * items of a role-map= value; build makes the map in use from the inline
+ * items and role-map-file. 0, or -1 with err set. */
+int cr_ldap_rolemap_parse_inline(const char *v, struct cr_ldap_rolemap **m, size_t *n,
+                                 char *err, size_t errlen);
+int cr_ldap_rolemap_build(const struct cr_ldap_config *c, struct cr_ldap_rolemap **out,
+                          size_t *n_out, char *err, size_t errlen);
+void cr_ldap_rolemap_free(struct cr_ldap_rolemap *m, size_t n);
+
 #endif
