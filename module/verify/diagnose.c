@@ -214,34 +214,13 @@ static certrole_code purpose(const struct cr_diag_in *in, const char *what,
     return CERTROLE_E_WRONG_PURPOSE;
 }
 
-certrole_code cr_diagnose(const struct cr_diag_in *in, char **msg, char **hint)
+/* The validity period: expired, not yet valid, or unreadable dates. */
+static certrole_code validity(const struct cr_diag_in *in, const char *what, const char *DN,
+                              const char *txt, char **msg, char **hint)
 {
-    *msg = *hint = NULL;
-    if (!in)
-        return CERTROLE_E_INTERNAL;
-    const char *what = role_of(in);
-    char *dn = in->cert ? cr_diag_dn(X509_get_subject_name(in->cert)) : strdup("unknown certificate");
-    char *idn = in->cert ? cr_diag_dn(X509_get_issuer_name(in->cert)) : NULL;
-    const char *DN = dn ? dn : "?", *IDN = idn ? idn : "?";
-    const char *txt = X509_verify_cert_error_string(in->x509_error);
     char t[40];
     certrole_code code;
-
     switch (in->x509_error) {
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        code = cr_diag_missing_issuer(in, what, DN, IDN, msg, hint);
-        break;
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-        code = CERTROLE_E_SELF_SIGNED_UNTRUSTED;
-        *msg = fmt("the client certificate is self-signed and not trusted (%s)", DN);
-        *hint = strdup("use a certificate issued by a trusted CA, or add this exact "
-                       "certificate to ca-file if you mean to trust it");
-        break;
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        code = cr_diag_untrusted_root(in, DN, msg, hint);
-        break;
     case X509_V_ERR_CERT_HAS_EXPIRED:
         code = CERTROLE_E_EXPIRED;
         cr_diag_time(in->cert ? X509_get0_notAfter(in->cert) : NULL, t, sizeof t);
@@ -256,32 +235,22 @@ certrole_code cr_diagnose(const struct cr_diag_in *in, char **msg, char **hint)
         *msg = fmt("%s is not valid before %s (%s)", what, t, DN);
         *hint = fmt("check the clock of this host and of the issuing CA, or wait until %s", t);
         break;
-    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
-    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+    default:    /* X509_V_ERR_ERROR_IN_CERT_NOT_{BEFORE,AFTER}_FIELD */
         code = CERTROLE_E_CHAIN_INVALID;
         *msg = fmt("%s has a malformed validity date: %s (%s)", what, txt, DN);
         *hint = strdup("reissue the certificate with well-formed UTCTime/GeneralizedTime dates");
         break;
-    case X509_V_ERR_CERT_REVOKED:
-        code = revoked(in, what, DN, msg, hint);
-        break;
-    case X509_V_ERR_UNABLE_TO_GET_CRL:
-    case X509_V_ERR_CRL_HAS_EXPIRED:
-    case X509_V_ERR_CRL_NOT_YET_VALID:
-    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
-    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
-    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
-    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
-    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
-    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
-    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
-    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
-    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
-        code = crl_problem(in, what, DN, msg, hint);
-        break;
-    case X509_V_ERR_INVALID_PURPOSE:
-        code = purpose(in, what, DN, msg, hint);
-        break;
+    }
+    return code;
+}
+
+/* How the chain is built: its length, signatures, CA flags; and every
+ * other path-validation rule, named by OpenSSL's own text. */
+static certrole_code structure(const struct cr_diag_in *in, const char *what, const char *DN,
+                               const char *IDN, const char *txt, char **msg, char **hint)
+{
+    certrole_code code;
+    switch (in->x509_error) {
     case X509_V_ERR_CERT_CHAIN_TOO_LONG:
         code = CERTROLE_E_CHAIN_TOO_LONG;
         if (in->max_depth >= 0)
@@ -323,6 +292,66 @@ certrole_code cr_diagnose(const struct cr_diag_in *in, char **msg, char **hint)
                    in->x509_error, in->depth, DN);
         *hint = fmt("the chain violates an X.509 path-validation rule (%s); "
                     "reissue the certificate within the CA's rules", txt);
+        break;
+    }
+    return code;
+}
+
+certrole_code cr_diagnose(const struct cr_diag_in *in, char **msg, char **hint)
+{
+    *msg = *hint = NULL;
+    if (!in)
+        return CERTROLE_E_INTERNAL;
+    const char *what = role_of(in);
+    char *dn = in->cert ? cr_diag_dn(X509_get_subject_name(in->cert)) : strdup("unknown certificate");
+    char *idn = in->cert ? cr_diag_dn(X509_get_issuer_name(in->cert)) : NULL;
+    const char *DN = dn ? dn : "?", *IDN = idn ? idn : "?";
+    const char *txt = X509_verify_cert_error_string(in->x509_error);
+    certrole_code code;
+
+    switch (in->x509_error) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        code = cr_diag_missing_issuer(in, what, DN, IDN, msg, hint);
+        break;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        code = CERTROLE_E_SELF_SIGNED_UNTRUSTED;
+        *msg = fmt("the client certificate is self-signed and not trusted (%s)", DN);
+        *hint = strdup("use a certificate issued by a trusted CA, or add this exact "
+                       "certificate to ca-file if you mean to trust it");
+        break;
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        code = cr_diag_untrusted_root(in, DN, msg, hint);
+        break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+        code = validity(in, what, DN, txt, msg, hint);
+        break;
+    case X509_V_ERR_CERT_REVOKED:
+        code = revoked(in, what, DN, msg, hint);
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+        code = crl_problem(in, what, DN, msg, hint);
+        break;
+    case X509_V_ERR_INVALID_PURPOSE:
+        code = purpose(in, what, DN, msg, hint);
+        break;
+    default:
+        code = structure(in, what, DN, IDN, txt, msg, hint);
         break;
     }
     free(dn);
