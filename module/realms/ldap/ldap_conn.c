@@ -188,6 +188,28 @@ static void libldap_init(void)
     (void)ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &version);
 }
 
+/* The bind the configuration asks for; *what names it for messages. */
+static int bind_as_configured(const struct cr_ldap_config *c, LDAP *ld, const char **what)
+{
+    if (c->sasl_external) {
+        /* An empty initial response: authorize as the certificate says. */
+        struct berval none = { 0, (char *)"" };
+        *what = "SASL EXTERNAL bind";
+        return ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &none, NULL, NULL, NULL);
+    } else if (c->bind_dn) {
+        struct berval cred = { strlen(c->bind_password ? c->bind_password : ""),
+                               c->bind_password ? c->bind_password : (char *)"" };
+        *what = "bind";
+        return ldap_sasl_bind_s(ld, c->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+    } else {
+        /* An explicit anonymous bind: a server that accepts TCP but never
+         * answers is found out here, and the next URI gets its turn. */
+        struct berval none = { 0, (char *)"" };
+        *what = "anonymous bind";
+        return ldap_sasl_bind_s(ld, NULL, LDAP_SASL_SIMPLE, &none, NULL, NULL, NULL);
+    }
+}
+
 /* Opens and binds one URI into conn->ld. Returns LDAP_SUCCESS, or an
  * error code with "uri: step: error" in err. */
 static int connect_uri(struct cr_ldap_pool *p, size_t i, struct cr_ldap_conn *conn,
@@ -251,23 +273,7 @@ again:
         if (rc != LDAP_SUCCESS)
             goto fail;
     }
-    if (c->sasl_external) {
-        /* An empty initial response: authorize as the certificate says. */
-        struct berval none = { 0, (char *)"" };
-        what = "SASL EXTERNAL bind";
-        rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &none, NULL, NULL, NULL);
-    } else if (c->bind_dn) {
-        struct berval cred = { strlen(c->bind_password ? c->bind_password : ""),
-                               c->bind_password ? c->bind_password : (char *)"" };
-        what = "bind";
-        rc = ldap_sasl_bind_s(ld, c->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-    } else {
-        /* An explicit anonymous bind: a server that accepts TCP but never
-         * answers is found out here, and the next URI gets its turn. */
-        struct berval none = { 0, (char *)"" };
-        what = "anonymous bind";
-        rc = ldap_sasl_bind_s(ld, NULL, LDAP_SASL_SIMPLE, &none, NULL, NULL, NULL);
-    }
+    rc = bind_as_configured(c, ld, &what);
     if (rc != LDAP_SUCCESS)
         goto fail;
     if (cr_ldap_watchdog_disarm(conn->wd)) {
