@@ -339,57 +339,6 @@ ngx_http_certrole_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-#if (NGX_HTTP_SSL)
-
-/* With "ssl_verify_client optional_no_ca" nginx still answers 400 itself
- * when OpenSSL's own (anchor-less) verification hits an error it does not
- * count as "optional" — an expired certificate, for one — before any access
- * handler runs. In servers where certrole holds the policy we let the
- * handshake carry no verdict at all, so certrole decides every case and
- * says why ($certrole_code, error log). $ssl_client_verify is meaningless
- * in such a server: use $certrole_code. */
-static int
-ngx_http_certrole_verify_callback(int ok, X509_STORE_CTX *store)
-{
-    (void) ok;
-    X509_STORE_CTX_set_error(store, X509_V_OK);
-    return 1;
-}
-
-
-static void
-ngx_http_certrole_take_over_verify(ngx_conf_t *cf,
-    ngx_http_core_main_conf_t *cmcf)
-{
-    ngx_http_core_srv_conf_t     **cscfp;
-    ngx_http_ssl_srv_conf_t       *sscf;
-    ngx_http_certrole_loc_conf_t  *lcf;
-    ngx_uint_t                     s;
-
-    cscfp = cmcf->servers.elts;
-    for (s = 0; s < cmcf->servers.nelts; s++) {
-        sscf = cscfp[s]->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
-        lcf = cscfp[s]->ctx->loc_conf[ngx_http_certrole_module.ctx_index];
-
-        if (sscf == NULL || sscf->ssl.ctx == NULL || lcf == NULL
-            || lcf->policy == NULL || sscf->verify != 3 /* optional_no_ca */)
-        {
-            continue;
-        }
-
-        SSL_CTX_set_verify(sscf->ssl.ctx,
-                           SSL_CTX_get_verify_mode(sscf->ssl.ctx),
-                           ngx_http_certrole_verify_callback);
-
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, cf->log, 0,
-                       "certrole: client certificate verification "
-                       "left to certrole in a server block");
-    }
-}
-
-#endif
-
-
 static ngx_int_t
 ngx_http_certrole_init(ngx_conf_t *cf)
 {
@@ -403,7 +352,9 @@ ngx_http_certrole_init(ngx_conf_t *cf)
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
 #if (NGX_HTTP_SSL)
-    ngx_http_certrole_take_over_verify(cf, cmcf);
+    if (ngx_http_certrole_handshake_init(cf, cmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 #endif
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
