@@ -21,6 +21,9 @@
 #define AT_ACCESS VERIFIED ": code="
 #define CACHE_HIT "(verification cache hit)"
 
+/* Extra s_client options (e.g. a protocol version). */
+static const char *sclient_extra = "";
+
 static int port_tickets(struct ngx *n) { return n->port; }
 static int port_cache(struct ngx *n) { return n->more[0]; }
 static int port_on(struct ngx *n) { return n->more[1]; }
@@ -38,9 +41,10 @@ static int sclient(struct ngx *n, int port, const char *leaf, const char *key,
     char *out_arg = sess_out ? tu_strf("-sess_out '%s/%s'", n->dir, sess_out) : tu_strf("%s", "");
     char *cmd = tu_strf("printf 'GET %s HTTP/1.1\\r\\nHost: localhost\\r\\n"
                         "Connection: close\\r\\n\\r\\n' | '%s' s_client -connect 127.0.0.1:%d "
-                        "-CAfile '%s' -cert '%s' -key '%s' -cert_chain '%s' %s %s -ign_eof 2>&1",
+                        "-CAfile '%s' -cert '%s' -key '%s' -cert_chain '%s' %s %s %s -ign_eof 2>&1",
                         path, tu_env("OPENSSL", "openssl"), port, tu_pki("ca-file.pem"),
-                        tu_pki(leaf), tu_pki(key), tu_pki("int-ca.pem"), in, out_arg);
+                        tu_pki(leaf), tu_pki(key), tu_pki("int-ca.pem"), in, out_arg,
+                        sclient_extra);
     char *out = NULL;
     n->requests++;
     tu_run(cmd, &out);
@@ -121,6 +125,17 @@ END_TEST
 START_TEST(session_cache_resumed_session_keeps_the_decision)
 {
     resume_keeps_the_decision(port_cache);
+}
+END_TEST
+
+/* TLS 1.2 resumes differently (session ID or ticket in the ClientHello,
+ * no PSK): the same answers. */
+START_TEST(tls12_resumed_session_keeps_the_decision)
+{
+    sclient_extra = "-tls1_2";
+    resume_keeps_the_decision(port_tickets);
+    resume_keeps_the_decision(port_cache);
+    sclient_extra = "";
 }
 END_TEST
 
@@ -268,6 +283,7 @@ static Suite *nginx_resume_suite(void)
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, tickets_resumed_session_keeps_the_decision);
     tcase_add_test(tc, session_cache_resumed_session_keeps_the_decision);
+    tcase_add_test(tc, tls12_resumed_session_keeps_the_decision);
     tcase_add_test(tc, one_verification_per_client);
     tcase_add_test(tc, nginx_reload_applies_to_the_resumed_session);
     tcase_add_test(tc, library_refresh_applies_to_the_resumed_session);
