@@ -163,6 +163,13 @@ START_TEST(one_verification_per_client)
     ck_assert_int_eq(count_in(&n, "error.log", VERIFIED), 3);
     ck_assert_int_eq(count_in(&n, "error.log", AT_ACCESS), 0);
     ck_assert_int_eq(count_in(&n, "error.log", "certrole: allowed \""), 3);
+    /* the library's own counters agree: one chain judged, two hits */
+    char *body = NULL;
+    ck_assert_int_eq(nt_get_port(&n, p, NULL, NULL, NULL, "/certrole-status", &body), 200);
+    ck_assert_msg(body && wt_metric(body, "certrole_cache_lookups_total{result=\"miss\"}") == 1
+                  && wt_metric(body, "certrole_cache_lookups_total{result=\"hit\"}") == 2,
+                  "%s", body ? body : "");
+    free(body);
     nt_stop(&n);
 }
 END_TEST
