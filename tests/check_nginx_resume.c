@@ -21,8 +21,9 @@
 #define AT_ACCESS VERIFIED ": code="
 #define CACHE_HIT "(verification cache hit)"
 
-/* Extra s_client options (e.g. a protocol version). */
+/* Extra s_client options (e.g. a protocol version), the Host header. */
 static const char *sclient_extra = "";
+static const char *sclient_host = "localhost";
 
 static int port_tickets(struct ngx *n) { return n->port; }
 static int port_cache(struct ngx *n) { return n->more[0]; }
@@ -39,10 +40,11 @@ static int sclient(struct ngx *n, int port, const char *leaf, const char *key,
 {
     char *in = sess_in ? tu_strf("-sess_in '%s/%s'", n->dir, sess_in) : tu_strf("%s", "");
     char *out_arg = sess_out ? tu_strf("-sess_out '%s/%s'", n->dir, sess_out) : tu_strf("%s", "");
-    char *cmd = tu_strf("printf 'GET %s HTTP/1.1\\r\\nHost: localhost\\r\\n"
+    char *cmd = tu_strf("printf 'GET %s HTTP/1.1\\r\\nHost: %s\\r\\n"
                         "Connection: close\\r\\n\\r\\n' | '%s' s_client -connect 127.0.0.1:%d "
                         "-CAfile '%s' -cert '%s' -key '%s' -cert_chain '%s' %s %s %s -ign_eof 2>&1",
-                        path, tu_env("OPENSSL", "openssl"), port, tu_pki("ca-file.pem"),
+                        path, sclient_host, tu_env("OPENSSL", "openssl"), port,
+                        tu_pki("ca-file.pem"),
                         tu_pki(leaf), tu_pki(key), tu_pki("int-ca.pem"), in, out_arg,
                         sclient_extra);
     char *out = NULL;
@@ -283,6 +285,26 @@ START_TEST(verify_on_and_optional_take_certrole_verdict)
 }
 END_TEST
 
+/* A server that never turns certrole on keeps nginx's verification with
+ * its own CA file, although a policy (trusting another CA) is in scope. */
+START_TEST(a_server_without_certrole_keeps_nginx_verification)
+{
+    struct ngx n;
+    start(&n, NULL);
+    int p = port_optional(&n), reused;
+    sclient_extra = "-servername nocertrole.test";
+    sclient_host = "nocertrole.test";
+    /* the Acme chain the policy trusts: not this server's CA */
+    ck_assert_int_eq(sclient(&n, p, "client.pem", "client.key", NULL, NULL, "/x", &reused), 400);
+    ck_assert_int_eq(sclient(&n, p, "other-client.pem", "other-client.key", NULL, NULL, "/x",
+                             &reused), 200);
+    sclient_extra = "";
+    sclient_host = "localhost";
+    ck_assert_int_eq(count_in(&n, "error.log", VERIFIED), 0);
+    nt_stop(&n);
+}
+END_TEST
+
 static Suite *nginx_resume_suite(void)
 {
     Suite *s = suite_create("nginx_resume");
@@ -295,6 +317,7 @@ static Suite *nginx_resume_suite(void)
     tcase_add_test(tc, nginx_reload_applies_to_the_resumed_session);
     tcase_add_test(tc, library_refresh_applies_to_the_resumed_session);
     tcase_add_test(tc, verify_on_and_optional_take_certrole_verdict);
+    tcase_add_test(tc, a_server_without_certrole_keeps_nginx_verification);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -31,6 +31,11 @@ typedef struct {
     ngx_array_t           policies;   /* of ngx_http_certrole_policy_t * */
 } ngx_http_certrole_main_conf_t;
 
+/* Per server block. */
+typedef struct {
+    ngx_flag_t            used;   /* "certrole on" in the server or below */
+} ngx_http_certrole_srv_conf_t;
+
 typedef struct {
     ngx_http_certrole_policy_t *policy;   /* certrole_policy */
     ngx_flag_t            enable;         /* certrole on|off */

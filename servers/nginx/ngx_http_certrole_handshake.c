@@ -2,10 +2,12 @@
  * ngx_http_certrole_module — the client chain is verified by certrole in
  * the TLS handshake.
  *
- * In every server block where a certrole_policy is in scope and
- * ssl_verify_client asks for a certificate, the SSL_CTX's certificate
- * verification callback is certrole's: OpenSSL's own chain building (and
- * ssl_client_certificate as trust store) is not run. The result goes into
+ * In every server block where a certrole_policy is in scope, certrole is
+ * on (in the server or one of its locations; any server with
+ * optional_no_ca) and ssl_verify_client asks for a certificate, the
+ * SSL_CTX's certificate verification callback is certrole's: OpenSSL's
+ * own chain building (and ssl_client_certificate as trust store) is not
+ * run. The result goes into
  * the connection's cache (ngx_http_certrole_access.c), where the access
  * phase finds it, so a connection is verified exactly once; a returning
  * client is a hit in the library's verification cache.
@@ -375,6 +377,7 @@ ngx_http_certrole_handshake_init(ngx_conf_t *cf,
     ngx_http_core_srv_conf_t     **cscfp;
     ngx_http_ssl_srv_conf_t       *sscf;
     ngx_http_certrole_loc_conf_t  *lcf;
+    ngx_http_certrole_srv_conf_t  *scf;
     ngx_uint_t                     s;
 
     /* No ex_data callbacks: see ngx_http_certrole_init_ex_index(). */
@@ -392,10 +395,20 @@ ngx_http_certrole_handshake_init(ngx_conf_t *cf,
     for (s = 0; s < cmcf->servers.nelts; s++) {
         sscf = cscfp[s]->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
         lcf = cscfp[s]->ctx->loc_conf[ngx_http_certrole_module.ctx_index];
+        scf = cscfp[s]->ctx->srv_conf[ngx_http_certrole_module.ctx_index];
 
         if (sscf == NULL || sscf->ssl.ctx == NULL || lcf == NULL
             || lcf->policy == NULL || sscf->verify == 0)
         {
+            continue;
+        }
+
+        /* A server that never turns certrole on keeps nginx's own
+         * verification with its ssl_client_certificate: the policy's
+         * anchors, meant for other servers, must not admit anyone there.
+         * optional_no_ca judges nothing, so there the handshake's verdict
+         * is cleared as before (certrole_status, headers). */
+        if (!scf->used && sscf->verify != NGX_HTTP_CERTROLE_VERIFY_NO_CA) {
             continue;
         }
 

@@ -16,6 +16,7 @@
 #include "ngx_http_certrole.h"
 
 static void *ngx_http_certrole_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_certrole_create_srv_conf(ngx_conf_t *cf);
 static void *ngx_http_certrole_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -74,7 +75,7 @@ static ngx_http_module_t  ngx_http_certrole_module_ctx = {
     ngx_http_certrole_create_main_conf,    /* create main configuration */
     NULL,                                  /* init main configuration */
 
-    NULL,                                  /* create server configuration */
+    ngx_http_certrole_create_srv_conf,     /* create server configuration */
     NULL,                                  /* merge server configuration */
 
     ngx_http_certrole_create_loc_conf,     /* create location configuration */
@@ -142,6 +143,13 @@ ngx_http_certrole_create_main_conf(ngx_conf_t *cf)
 
 
 static void *
+ngx_http_certrole_create_srv_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_certrole_srv_conf_t));
+}
+
+
+static void *
 ngx_http_certrole_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_certrole_loc_conf_t  *conf;
@@ -182,6 +190,16 @@ ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "in its server or at http level: "
                            "it reports that policy's counters");
         return NGX_CONF_ERROR;
+    }
+
+    /* cf->ctx holds the server being merged (also for its locations): the
+     * handshake's verification becomes certrole's only where certrole is
+     * used, see ngx_http_certrole_handshake_init(). */
+    if (conf->enable) {
+        ngx_http_certrole_srv_conf_t  *scf;
+
+        scf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_certrole_module);
+        scf->used = 1;
     }
 
     /* Fail closed at configuration time rather than at request time. */
