@@ -285,6 +285,39 @@ START_TEST(verify_on_and_optional_take_certrole_verdict)
 }
 END_TEST
 
+/* ssl_verify_client on: the policy stops trusting the client's CA between
+ * the first connection and the resumed one. The session's stored verdict
+ * (success) is replaced by today's, so nginx refuses the resumed
+ * connection also where certrole is off. */
+START_TEST(verify_on_resumed_session_gets_the_new_trust_verdict)
+{
+    struct ngx n;
+    start(&n, NULL);
+    int p = port_on(&n), reused;
+    ck_assert_int_eq(sclient(&n, p, "client.pem", "client.key", NULL, "s1", "/open/x",
+                             &reused), 200);
+    char *pol = tu_strf("%s/acme.policy", n.dir);
+    char *text = tu_strf("trust ca-file=%s\n"
+                         "realm required file path=users.realm\n"
+                         "require GET /InvoiceService/list invoice-readonly\n",
+                         tu_pki("other-root-ca.pem"));
+    tu_write_file(pol, text);
+    free(pol); free(text);
+    char *out = NULL;
+    ck_assert_msg(nt_reload(&n, &out) == 0, "%s", out ? out : "");
+    free(out);
+    ck_assert_int_eq(sclient(&n, p, "client.pem", "client.key", "s1", NULL, "/open/x",
+                             &reused), 400);
+    ck_assert_msg(reused == 1, "the session was not resumed");
+    char *acc = nt_access(&n);
+    char *w = tu_strf("%d 400 code=untrusted_issuer ", p);
+    ck_assert_msg(strstr(acc, w) && strstr(acc, "verify=FAILED:unable to get local issuer "
+                                                "certificate reused=r"), "%s", acc);
+    free(w); free(acc);
+    nt_stop(&n);
+}
+END_TEST
+
 /* A server that never turns certrole on keeps nginx's verification with
  * its own CA file, although a policy (trusting another CA) is in scope. */
 START_TEST(a_server_without_certrole_keeps_nginx_verification)
@@ -317,6 +350,7 @@ static Suite *nginx_resume_suite(void)
     tcase_add_test(tc, nginx_reload_applies_to_the_resumed_session);
     tcase_add_test(tc, library_refresh_applies_to_the_resumed_session);
     tcase_add_test(tc, verify_on_and_optional_take_certrole_verdict);
+    tcase_add_test(tc, verify_on_resumed_session_gets_the_new_trust_verdict);
     tcase_add_test(tc, a_server_without_certrole_keeps_nginx_verification);
     suite_add_tcase(s, tc);
     return s;
