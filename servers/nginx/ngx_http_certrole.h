@@ -1,14 +1,17 @@
 /*
  * ngx_http_certrole_module — shared declarations between the configuration
  * part (ngx_http_certrole_module.c), the access handler
- * (ngx_http_certrole_access.c) and the header work
+ * (ngx_http_certrole_access.c), the handshake's verification
+ * (ngx_http_certrole_handshake.c) and the header work
  * (ngx_http_certrole_headers.c).
  *
  * Ownership: every certrole_ctx is opened at configuration time in the
  * master, shared read-only by the workers after fork, and closed by a
  * cleanup on the cycle pool (so `nginx -s reload` opens fresh contexts and
  * the old ones die with the old cycle). Verification results are cached per
- * TLS connection and freed with the connection's pool.
+ * TLS connection (made in the handshake, or in the access phase when the
+ * handshake made none for the request's policy) and freed with the
+ * connection's pool.
  */
 #ifndef NGX_HTTP_CERTROLE_H
 #define NGX_HTTP_CERTROLE_H
@@ -27,6 +30,11 @@ typedef struct {
 typedef struct {
     ngx_array_t           policies;   /* of ngx_http_certrole_policy_t * */
 } ngx_http_certrole_main_conf_t;
+
+/* Per server block. */
+typedef struct {
+    ngx_flag_t            used;   /* "certrole on" in the server or below */
+} ngx_http_certrole_srv_conf_t;
 
 typedef struct {
     ngx_http_certrole_policy_t *policy;   /* certrole_policy */
@@ -79,5 +87,31 @@ char *ngx_http_certrole_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 /* Allocates the SSL ex_data slot that keys the per-connection cache.
  * Called once per process; NGX_ERROR if OpenSSL refuses. */
 ngx_int_t ngx_http_certrole_init_ex_index(ngx_log_t *log);
+
+/* The connection cache (ngx_http_certrole_access.c). find: the entry of
+ * ctx on this SSL object, or NULL. keep: stores res as the entry of ctx
+ * (the connection's pool owns it from then on; the peer's address is
+ * recorded on it) and returns the entry; NULL on no memory or when the
+ * cache is full, and then res is still the caller's. */
+ngx_http_certrole_entry_t *ngx_http_certrole_conn_find(SSL *ssl,
+    certrole_ctx *ctx);
+ngx_http_certrole_entry_t *ngx_http_certrole_conn_keep(ngx_connection_t *c,
+    SSL *ssl, certrole_ctx *ctx, certrole_result *res);
+
+/* ngx_http_certrole_handshake.c: installs certrole as the handshake's
+ * chain verification in every server with a policy in scope and
+ * ssl_verify_client; the module's postconfiguration. */
+ngx_int_t ngx_http_certrole_handshake_init(ngx_conf_t *cf,
+    ngx_http_core_main_conf_t *cmcf);
+
+/* Verifies the connection's peer: certrole_verify_ssl, or for a resumed
+ * session the leaf with the intermediates kept with the session. */
+certrole_code ngx_http_certrole_verify_conn(certrole_ctx *ctx, SSL *ssl,
+    certrole_result **res);
+
+/* The info line of one verification; when: "" (access phase),
+ * " in the TLS handshake", " of a resumed TLS session". */
+void ngx_http_certrole_log_verified(ngx_connection_t *c, const char *when,
+    certrole_result *res);
 
 #endif /* NGX_HTTP_CERTROLE_H */

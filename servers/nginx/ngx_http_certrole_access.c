@@ -1,8 +1,9 @@
 /*
  * ngx_http_certrole_module — the access-phase handler.
  *
- * Per TLS connection the chain is verified and mapped once: the result is
- * kept in a small cache hung on the SSL object (ex_data) and freed with the
+ * Per TLS connection the chain is verified and mapped once, normally in
+ * the handshake (ngx_http_certrole_handshake.c): the result is kept in a
+ * small cache hung on the SSL object (ex_data) and freed with the
  * connection's pool, so keepalive requests and HTTP/2 streams on the same
  * connection only run certrole_authorize_target(). The cache is keyed by the
  * certrole_ctx too, because requests on one connection may reach server
@@ -80,23 +81,26 @@ ngx_http_certrole_free_result(void *data)
 }
 
 
-/* Returns the cached (or new) entry for this connection and policy, NULL
- * on no memory. Never returns an entry without a result. */
-static ngx_http_certrole_entry_t *
-ngx_http_certrole_lookup(ngx_http_request_t *r, certrole_ctx *ctx,
-    ngx_http_certrole_entry_t *tmp)
+/* The client's address, for the audit line of every request on this
+ * connection (the library escapes it). */
+static void
+ngx_http_certrole_set_peer(ngx_connection_t *c, certrole_result *res)
 {
-    ngx_connection_t           *c;
-    SSL                        *ssl;
-    ngx_http_certrole_conn_t   *cc;
-    ngx_http_certrole_entry_t  *e;
-    ngx_pool_cleanup_t         *cln;
-    certrole_result            *res;
-    ngx_uint_t                  i;
-    char                        peer[NGX_SOCKADDR_STRLEN + 1];
+    char  peer[NGX_SOCKADDR_STRLEN + 1];
 
-    c = ngx_http_certrole_tls_connection(r);
-    ssl = c->ssl->connection;
+    if (c->addr_text.len < sizeof(peer)) {
+        ngx_memcpy(peer, c->addr_text.data, c->addr_text.len);
+        peer[c->addr_text.len] = '\0';
+        (void) certrole_result_set_peer(res, peer);
+    }
+}
+
+
+ngx_http_certrole_entry_t *
+ngx_http_certrole_conn_find(SSL *ssl, certrole_ctx *ctx)
+{
+    ngx_http_certrole_conn_t  *cc;
+    ngx_uint_t                 i;
 
     cc = SSL_get_ex_data(ssl, ngx_http_certrole_ex_index);
     if (cc) {
@@ -106,60 +110,97 @@ ngx_http_certrole_lookup(ngx_http_request_t *r, certrole_ctx *ctx,
             }
         }
     }
+    return NULL;
+}
 
-    res = NULL;
-    (void) certrole_verify_ssl(ctx, ssl, &res);
-    if (res == NULL) {
-        return NULL;
-    }
 
-    /* The client's address, for the audit line of every request on this
-     * connection (the library escapes it). */
-    if (c->addr_text.len < sizeof(peer)) {
-        ngx_memcpy(peer, c->addr_text.data, c->addr_text.len);
-        peer[c->addr_text.len] = '\0';
-        (void) certrole_result_set_peer(res, peer);
-    }
+ngx_http_certrole_entry_t *
+ngx_http_certrole_conn_keep(ngx_connection_t *c, SSL *ssl, certrole_ctx *ctx,
+    certrole_result *res)
+{
+    ngx_http_certrole_conn_t   *cc;
+    ngx_http_certrole_entry_t  *e;
+    ngx_pool_cleanup_t         *cln;
 
-    /* One line per verification (not per request), so the cache can be
-     * seen working in the error log at info level. */
-    ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                  "certrole: verified the connection's client certificate: "
-                  "code=%s", certrole_code_name(certrole_result_code(res)));
-
+    cc = SSL_get_ex_data(ssl, ngx_http_certrole_ex_index);
     if (cc == NULL) {
         cc = ngx_pcalloc(c->pool, sizeof(ngx_http_certrole_conn_t));
         cln = ngx_pool_cleanup_add(c->pool, 0);
         if (cc == NULL || cln == NULL
             || !SSL_set_ex_data(ssl, ngx_http_certrole_ex_index, cc))
         {
-            certrole_result_free(res);
             return NULL;
         }
         cln->handler = ngx_http_certrole_conn_cleanup;
         cln->data = cc;
     }
 
-    if (cc->n < NGX_HTTP_CERTROLE_CACHE_MAX) {
-        e = &cc->e[cc->n++];
-    } else {
-        /* Pathological: more policies than slots. Keep the result for this
-         * request only. */
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
-            certrole_result_free(res);
-            return NULL;
-        }
-        cln->handler = ngx_http_certrole_free_result;
-        cln->data = res;
-        e = tmp;
+    if (cc->n >= NGX_HTTP_CERTROLE_CACHE_MAX) {
+        return NULL;
     }
 
+    ngx_http_certrole_set_peer(c, res);
+
+    e = &cc->e[cc->n++];
     ngx_memzero(e, sizeof(*e));
     e->ctx = ctx;
     e->res = res;
-    e->pool = (e == tmp) ? r->pool : c->pool;
+    e->pool = c->pool;
     return e;
+}
+
+
+/* Returns the connection's entry for this policy: the handshake's, or a
+ * new one (a request for a server other than the handshake's, a client
+ * that sent no certificate). NULL on no memory. Never returns an entry
+ * without a result. */
+static ngx_http_certrole_entry_t *
+ngx_http_certrole_lookup(ngx_http_request_t *r, certrole_ctx *ctx,
+    ngx_http_certrole_entry_t *tmp)
+{
+    ngx_connection_t           *c;
+    SSL                        *ssl;
+    ngx_http_certrole_entry_t  *e;
+    ngx_pool_cleanup_t         *cln;
+    certrole_result            *res;
+
+    c = ngx_http_certrole_tls_connection(r);
+    ssl = c->ssl->connection;
+
+    e = ngx_http_certrole_conn_find(ssl, ctx);
+    if (e) {
+        return e;
+    }
+
+    res = NULL;
+    (void) ngx_http_certrole_verify_conn(ctx, ssl, &res);
+    if (res == NULL) {
+        return NULL;
+    }
+
+    ngx_http_certrole_log_verified(c, "", res);
+
+    e = ngx_http_certrole_conn_keep(c, ssl, ctx, res);
+    if (e) {
+        return e;
+    }
+
+    /* Pathological: more policies than slots (or no memory for the
+     * cache). Keep the result for this request only. */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        certrole_result_free(res);
+        return NULL;
+    }
+    cln->handler = ngx_http_certrole_free_result;
+    cln->data = res;
+    ngx_http_certrole_set_peer(c, res);
+
+    ngx_memzero(tmp, sizeof(*tmp));
+    tmp->ctx = ctx;
+    tmp->res = res;
+    tmp->pool = r->pool;
+    return tmp;
 }
 
 

@@ -16,6 +16,7 @@
 #include "ngx_http_certrole.h"
 
 static void *ngx_http_certrole_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_certrole_create_srv_conf(ngx_conf_t *cf);
 static void *ngx_http_certrole_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -74,7 +75,7 @@ static ngx_http_module_t  ngx_http_certrole_module_ctx = {
     ngx_http_certrole_create_main_conf,    /* create main configuration */
     NULL,                                  /* init main configuration */
 
-    NULL,                                  /* create server configuration */
+    ngx_http_certrole_create_srv_conf,     /* create server configuration */
     NULL,                                  /* merge server configuration */
 
     ngx_http_certrole_create_loc_conf,     /* create location configuration */
@@ -142,6 +143,13 @@ ngx_http_certrole_create_main_conf(ngx_conf_t *cf)
 
 
 static void *
+ngx_http_certrole_create_srv_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_certrole_srv_conf_t));
+}
+
+
+static void *
 ngx_http_certrole_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_certrole_loc_conf_t  *conf;
@@ -182,6 +190,16 @@ ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "in its server or at http level: "
                            "it reports that policy's counters");
         return NGX_CONF_ERROR;
+    }
+
+    /* cf->ctx holds the server being merged (also for its locations): the
+     * handshake's verification becomes certrole's only where certrole is
+     * used, see ngx_http_certrole_handshake_init(). */
+    if (conf->enable) {
+        ngx_http_certrole_srv_conf_t  *scf;
+
+        scf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_certrole_module);
+        scf->used = 1;
     }
 
     /* Fail closed at configuration time rather than at request time. */
@@ -339,57 +357,6 @@ ngx_http_certrole_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-#if (NGX_HTTP_SSL)
-
-/* With "ssl_verify_client optional_no_ca" nginx still answers 400 itself
- * when OpenSSL's own (anchor-less) verification hits an error it does not
- * count as "optional" — an expired certificate, for one — before any access
- * handler runs. In servers where certrole holds the policy we let the
- * handshake carry no verdict at all, so certrole decides every case and
- * says why ($certrole_code, error log). $ssl_client_verify is meaningless
- * in such a server: use $certrole_code. */
-static int
-ngx_http_certrole_verify_callback(int ok, X509_STORE_CTX *store)
-{
-    (void) ok;
-    X509_STORE_CTX_set_error(store, X509_V_OK);
-    return 1;
-}
-
-
-static void
-ngx_http_certrole_take_over_verify(ngx_conf_t *cf,
-    ngx_http_core_main_conf_t *cmcf)
-{
-    ngx_http_core_srv_conf_t     **cscfp;
-    ngx_http_ssl_srv_conf_t       *sscf;
-    ngx_http_certrole_loc_conf_t  *lcf;
-    ngx_uint_t                     s;
-
-    cscfp = cmcf->servers.elts;
-    for (s = 0; s < cmcf->servers.nelts; s++) {
-        sscf = cscfp[s]->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
-        lcf = cscfp[s]->ctx->loc_conf[ngx_http_certrole_module.ctx_index];
-
-        if (sscf == NULL || sscf->ssl.ctx == NULL || lcf == NULL
-            || lcf->policy == NULL || sscf->verify != 3 /* optional_no_ca */)
-        {
-            continue;
-        }
-
-        SSL_CTX_set_verify(sscf->ssl.ctx,
-                           SSL_CTX_get_verify_mode(sscf->ssl.ctx),
-                           ngx_http_certrole_verify_callback);
-
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, cf->log, 0,
-                       "certrole: client certificate verification "
-                       "left to certrole in a server block");
-    }
-}
-
-#endif
-
-
 static ngx_int_t
 ngx_http_certrole_init(ngx_conf_t *cf)
 {
@@ -403,7 +370,9 @@ ngx_http_certrole_init(ngx_conf_t *cf)
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
 #if (NGX_HTTP_SSL)
-    ngx_http_certrole_take_over_verify(cf, cmcf);
+    if (ngx_http_certrole_handshake_init(cf, cmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 #endif
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);

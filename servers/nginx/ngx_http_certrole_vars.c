@@ -221,6 +221,41 @@ ngx_http_certrole_set_value(ngx_http_variable_value_t *v, const char *s)
 }
 
 
+/* A request nginx refused before the access phase (its 400 for a chain
+ * the handshake's verification refused): the variables describe the
+ * handshake's refusal, where certrole is on. Only a refusal: a peer the
+ * handshake accepted is not yet allowed before the access phase ran. */
+static ngx_http_certrole_req_ctx_t *
+ngx_http_certrole_handshake_verdict(ngx_http_request_t *r)
+{
+    ngx_http_certrole_loc_conf_t  *lcf;
+    ngx_http_certrole_req_ctx_t   *rctx;
+    ngx_http_certrole_entry_t     *e;
+    ngx_connection_t              *c;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_certrole_module);
+    c = ngx_http_certrole_tls_connection(r);
+    if (lcf == NULL || !lcf->enable || lcf->policy == NULL
+        || c->ssl == NULL)
+    {
+        return NULL;
+    }
+
+    e = ngx_http_certrole_conn_find(c->ssl->connection, lcf->policy->ctx);
+    if (e == NULL || certrole_result_code(e->res) == CERTROLE_OK) {
+        return NULL;
+    }
+
+    rctx = ngx_pcalloc(r->pool, sizeof(ngx_http_certrole_req_ctx_t));
+    if (rctx == NULL) {
+        return NULL;
+    }
+    rctx->res = e->res;
+    rctx->code = certrole_result_code(e->res);
+    return rctx;
+}
+
+
 static ngx_int_t
 ngx_http_certrole_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -231,6 +266,9 @@ ngx_http_certrole_variable(ngx_http_request_t *r,
     u_char                       *p;
 
     rctx = ngx_http_get_module_ctx(r, ngx_http_certrole_module);
+    if (rctx == NULL) {
+        rctx = ngx_http_certrole_handshake_verdict(r);
+    }
     if (rctx == NULL) {
         v->not_found = 1;
         return NGX_OK;
