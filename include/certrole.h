@@ -275,7 +275,13 @@ typedef enum certrole_stat {
                                           off or stale, undecodable input) */
     CERTROLE_STAT_RELOADS = 5,         /* configurations swapped in after
                                           open (reload or refresh) */
-    CERTROLE_STAT_RELOAD_FAILURES = 6  /* reloads that kept the old policy */
+    CERTROLE_STAT_RELOAD_FAILURES = 6, /* reloads that kept the old policy */
+    CERTROLE_STAT_SHARED_HITS = 7,     /* local misses served from the cache
+                                          shared between the server's
+                                          processes (option cache-shared);
+                                          also counted as cache hits */
+    CERTROLE_STAT_SHARED_MISSES = 8    /* looked up there too, not found:
+                                          verified */
 } certrole_stat;
 
 /* Takes a snapshot; NULL on no memory or a NULL ctx. The caller frees it

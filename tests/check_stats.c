@@ -66,7 +66,7 @@ START_TEST(fresh_context_counts_nothing)
     char *p = write_policy("option cache-ttl=60");
     certrole_ctx *ctx = open_file(p);
     certrole_stats *s = certrole_stats_get(ctx);
-    for (int w = CERTROLE_STAT_VERIFICATIONS; w <= CERTROLE_STAT_RELOAD_FAILURES; w++)
+    for (int w = CERTROLE_STAT_VERIFICATIONS; w <= CERTROLE_STAT_SHARED_MISSES; w++)
         ck_assert_uint_eq(certrole_stats_value(s, (certrole_stat)w), 0);
     for (int c = 0; c < CERTROLE_CODE_COUNT; c++)
         ck_assert_uint_eq(certrole_stats_code(s, (certrole_code)c), 0);
@@ -252,6 +252,9 @@ START_TEST(prometheus_text)
     ck_assert_double_eq(sample(t, "certrole_decisions_total{code=\"revoked\"}"), 1);
     ck_assert_double_eq(sample(t, "certrole_cache_lookups_total{result=\"hit\"}"), 1);
     ck_assert_double_eq(sample(t, "certrole_cache_lookups_total{result=\"miss\"}"), 2);
+    /* no option cache-shared: nothing looked up there */
+    ck_assert_double_eq(sample(t, "certrole_shared_cache_lookups_total{result=\"hit\"}"), 0);
+    ck_assert_double_eq(sample(t, "certrole_shared_cache_lookups_total{result=\"miss\"}"), 0);
     /* the histogram of uncached verifications: cumulative, +Inf = count */
     ck_assert_double_eq(sample(t, "certrole_verify_seconds_bucket{le=\"+Inf\"}"), 2);
     ck_assert_double_eq(sample(t, "certrole_verify_seconds_count"), 2);

@@ -5,6 +5,7 @@
  * with every slot write-locked. */
 #define _GNU_SOURCE
 #include "ctx.h"
+#include "cache_shared.h"
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,7 @@ static void ctx_free(certrole_ctx *ctx)
     free(ctx->policy_text);
     free(ctx->policy_name);
     cr_stats_destroy(&ctx->stats);
+    cr_shcache_free(ctx->shcache);
     free(ctx);
 }
 
@@ -184,6 +186,11 @@ static certrole_code open_common(certrole_ctx **out, const char *path, const cha
         return rc;
     }
     free(err);
+    if (ctx->cfg->cache_shared && !(ctx->shcache = cr_shcache_new(ctx->cfg->cache_shared))) {
+        ctx_free(ctx);
+        set_err(errmsg, strdup("option cache-shared: cannot map the shared cache"));
+        return CERTROLE_E_NO_MEMORY;
+    }
     *out = ctx;
     return CERTROLE_OK;
 }

@@ -39,6 +39,9 @@ struct certrole_ctx {
     char *refresh_err;           /* the failure last logged (reload_lock) */
     int refresh_unseen_said;     /* an unstat-able file was logged (thread) */
     struct cr_stats stats;       /* certrole_stats_get; per-CPU slots */
+    /* option cache-shared: made at open (so forked workers inherit it),
+     * kept across reloads, each configuration tagging its entries. */
+    struct cr_shcache *shcache;
 };
 
 /* Returns the current configuration with a reference the caller drops

@@ -49,6 +49,8 @@ struct cr_stats {
     struct cr_stats_hist verify_latency;       /* verifications not served
                                                   from the cache */
     atomic_ullong reloads, reload_failures;
+    atomic_ullong shared_hits, shared_misses; /* option cache-shared, after
+                                                  a local miss */
     pthread_mutex_t realms_mu;                 /* guards the list's links */
     struct cr_realm_stats *realms;
 };

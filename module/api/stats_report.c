@@ -22,6 +22,7 @@ struct certrole_stats {
     unsigned long long path[3];
     unsigned long long by_code[CERTROLE_CODE_COUNT];
     unsigned long long reloads, reload_failures;
+    unsigned long long shared_hits, shared_misses;
     struct hist_copy verify_latency;
     struct realm_copy *realm;
     size_t n_realms;
@@ -80,6 +81,8 @@ certrole_stats *certrole_stats_get(certrole_ctx *ctx)
     }
     out->reloads = ld(&s->reloads);
     out->reload_failures = ld(&s->reload_failures);
+    out->shared_hits = ld(&s->shared_hits);
+    out->shared_misses = ld(&s->shared_misses);
     copy_hist(&out->verify_latency, &s->verify_latency);
     if (copy_realms(out, s) != 0) {
         certrole_stats_free(out);
@@ -110,6 +113,8 @@ unsigned long long certrole_stats_value(const certrole_stats *s, certrole_stat w
     case CERTROLE_STAT_UNCACHED: return s->path[CR_STATS_UNCACHED];
     case CERTROLE_STAT_RELOADS: return s->reloads;
     case CERTROLE_STAT_RELOAD_FAILURES: return s->reload_failures;
+    case CERTROLE_STAT_SHARED_HITS: return s->shared_hits;
+    case CERTROLE_STAT_SHARED_MISSES: return s->shared_misses;
     }
     return 0;
 }
@@ -229,6 +234,11 @@ char *certrole_stats_prometheus(const certrole_stats *s)
                      "certrole_cache_lookups_total{result=\"miss\"} %llu\n"
                      "certrole_cache_lookups_total{result=\"bypass\"} %llu\n",
                  s->path[CR_STATS_HIT], s->path[CR_STATS_MISS], s->path[CR_STATS_UNCACHED]);
+    header(&b, "certrole_shared_cache_lookups_total", "counter",
+           "Local cache misses looked up in the cache shared between processes.");
+    cr_sb_printf(&b, "certrole_shared_cache_lookups_total{result=\"hit\"} %llu\n"
+                     "certrole_shared_cache_lookups_total{result=\"miss\"} %llu\n",
+                 s->shared_hits, s->shared_misses);
     header(&b, "certrole_verify_seconds", "histogram",
            "Time of verifications not served from the cache.");
     histogram(&b, "certrole_verify_seconds", "", &s->verify_latency);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include "authorize.h"
 #include "cache.h"
+#include "cache_shared.h"
 #include "policy.h"
 #include "readfile.h"
 #include "realm_loader.h"
@@ -365,6 +366,13 @@ static certrole_code build_option(struct cr_config *c, const struct cr_directive
                           "option audit: expected yes or no, got ", a->value);
             continue;
         }
+        if (strcmp(a->key, "cache-shared") == 0) {
+            if (cr_shcache_parse_size(a->value, &c->cache_shared) != 0)
+                return at(err, CERTROLE_E_POLICY_ERROR, d->file, a->line, a->vcol,
+                          "option cache-shared: expected 0 or 64k..1024m bytes (suffix k or m), "
+                          "got ", a->value);
+            continue;
+        }
         long max = strcmp(a->key, "cache-size") == 0 ? 100000000L
                  : strcmp(a->key, "refresh") == 0 ? 86400L : 7L * 86400;
         if (parse_num(a->value, max, &v) < 0) {
@@ -383,6 +391,21 @@ static certrole_code build_option(struct cr_config *c, const struct cr_directive
             c->cache_size = (size_t)v;
     }
     return CERTROLE_OK;
+}
+
+/* The shared cache's tag: the policy as parsed and every watched file's
+ * identity as this build recorded it, so two processes that loaded the
+ * same files compute the same tag and a changed file gives a new one. */
+static void config_tag(struct cr_config *c, const struct cr_policy *p)
+{
+    EVP_MD_CTX *md = cr_shcache_tag_begin(p);
+    if (!md)
+        return;
+    for (size_t i = 0; i < c->watch->n; i++) {
+        const struct cr_watch_entry *w = &c->watch->e[i];
+        cr_shcache_tag_file(md, w->path, w->exists, w->dev, w->ino, w->size, &w->mtime);
+    }
+    c->have_tag = cr_shcache_tag_end(md, c->shared_tag) == 0;
 }
 
 certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *log,
@@ -444,6 +467,8 @@ certrole_code cr_config_build(const struct cr_policy *p, const struct cr_log *lo
             goto fail;
         }
     }
+    if (c->cache_shared)
+        config_tag(c, p);
     *out = c;
     return CERTROLE_OK;
 fail:

@@ -25,6 +25,10 @@ struct cr_config {
     long deny_ttl;               /* seconds a deny may be (short; 0 = never) */
     size_t cache_size;           /* max entries */
     long refresh;                /* seconds between checks for changed files; 0 = off */
+    size_t cache_shared;         /* option cache-shared: bytes; 0 = off */
+    int have_tag;                /* shared_tag computed */
+    unsigned char shared_tag[32]; /* what this configuration was built from
+                                  * (cache_shared.h): policy and file identities */
     /* The context's sink when this configuration was built; realms log
      * through it, so it lives as long as they do (even past close). */
     struct cr_log log;

@@ -163,7 +163,8 @@ static int valid_method(const char *m)
 }
 
 static const char *const option_keys[] = { "cache-ttl", "deny-ttl", "cache-size", "audit",
-                                           "path-parameters", "path-case", "refresh", NULL };
+                                           "path-parameters", "path-case", "refresh", "cache-shared",
+                                           NULL };
 
 static int do_include(struct parser *p, const char *file, const char *base_dir,
                       const struct cr_parg *a);
@@ -280,7 +281,7 @@ static int check_option(struct parser *p, const char *file, const struct cr_parg
         if (!known) {
             fail(p, CERTROLE_E_POLICY_ERROR, file, rest[i].line, rest[i].col,
                  "unknown option '%s' (expected cache-ttl, deny-ttl, cache-size, audit, "
-                 "path-parameters, path-case or refresh)", rest[i].key);
+                 "path-parameters, path-case, refresh or cache-shared)", rest[i].key);
             return -1;
         }
     }

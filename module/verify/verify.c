@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "verify.h"
 #include "cache.h"
+#include "cache_shared.h"
 #include "config.h"
 #include "ctx.h"
 #include "errors.h"
@@ -97,6 +98,8 @@ struct lookup {
     time_t now;
     int use_cache;
     unsigned slot;           /* the reader slot: where this call counts */
+    int shared;              /* skey is set: store there too */
+    unsigned char skey[CR_SHCACHE_KEY];
 };
 
 /* Looks the chain up in the cache. The cache is consulted inside the
@@ -187,6 +190,25 @@ static int judge(certrole_ctx *ctx, struct cr_config *cfg, certrole_result *r, X
     return 1;
 }
 
+/* After a local miss: the cache shared with the server's other processes
+ * (cache_shared.h), when this configuration uses it. A hit is stored in
+ * the local cache too and returned (the caller's); NULL on a miss. */
+static certrole_result *shared_get(certrole_ctx *ctx, struct cr_config *cfg, struct lookup *l,
+                                   X509 *leaf, STACK_OF(X509) *untrusted)
+{
+    if (!ctx->shcache || !cfg->cache_shared || !cfg->have_tag || !l->use_cache || !l->key.n ||
+        cr_shcache_key(l->skey, cfg->shared_tag, leaf, untrusted) != 0)
+        return NULL;
+    l->shared = 1;
+    time_t until = 0;
+    certrole_result *r = cr_shcache_get(ctx->shcache, l->skey, l->now, cfg->decision, leaf, &until);
+    atomic_fetch_add_explicit(r ? &ctx->stats.shared_hits : &ctx->stats.shared_misses, 1,
+                              memory_order_relaxed);
+    if (r)
+        cr_cache_put(cfg->cache, &l->key, r, until, l->now);
+    return r;
+}
+
 /* A refusal decided before any verification: the input could not be
  * decoded into a leaf. The identity, even partial, explains it. */
 static void refuse_input(certrole_result *r, X509 *leaf, certrole_code input_code,
@@ -224,8 +246,16 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         audit(ctx, *res);
         return (*res)->code;
     }
-    unsigned long long t0 = cr_stats_now_ns();
     struct cr_config *cfg = l.cfg;
+    certrole_result *shared = decoded ? shared_get(ctx, cfg, &l, leaf, untrusted) : NULL;
+    if (shared) {
+        cr_stats_decision(&ctx->stats, l.slot, CR_STATS_HIT, shared->code);
+        audit(ctx, shared);
+        cr_config_unref(cfg);
+        *res = shared;
+        return shared->code;
+    }
+    unsigned long long t0 = cr_stats_now_ns();
     struct cr_verified v;
     memset(&v, 0, sizeof v);
     char *idmsg = NULL, *idhint = NULL;
@@ -237,6 +267,8 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         time_t until = cache_until(cfg, r, &v, l.now);
         if (until > l.now)
             cr_cache_put(cfg->cache, &l.key, r, until, l.now);
+        if (until > l.now && l.shared)
+            cr_shcache_put(ctx->shcache, l.skey, r, until, l.now);
     }
     if (r) {
         add_note(r, input_code == CERTROLE_OK ? input_msg : NULL);
