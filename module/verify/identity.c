@@ -4,6 +4,7 @@
  * reported as CERTROLE_E_BAD_NAME rather than silently picked. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,18 @@ static int scan_sans(struct certrole_identity *id, X509 *leaf, char **msg, char 
 /* Canonical string and key of a name in one pass of the DN module. On
  * failure the reason ("character U+200B ... in the value of
  * CN") is recorded as the problem with "certificate <what>" before it. */
+/* SHA-256 fetched once for the process: an implicit fetch on every
+ * fingerprint costs about as much as hashing the certificate. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+static const EVP_MD *sha256(void)
+{
+    if (pthread_once(&sha256_once, sha256_fetch) != 0 || !sha256_md)
+        return EVP_sha256();
+    return sha256_md;
+}
+
 static int dn_pair(const X509_NAME *name, char **str, char **key, const char *what,
                    char **msg, char **hint)
 {
@@ -353,7 +366,8 @@ certrole_code cr_identity_from_leaf(struct certrole_identity *id, X509 *leaf,
 
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (X509_digest(leaf, EVP_sha256(), md, &mdlen))
+    /* the DER is at hand: X509_digest would encode the leaf again */
+    if (id->der && EVP_Digest(id->der, id->der_len, md, &mdlen, sha256(), NULL))
         id->fingerprint = hexstr(md, mdlen);
     if (!id->fingerprint)
         nomem = 1;

@@ -116,6 +116,26 @@ double bench_tls_handshakes(int port, const char *cert, const char *key, const c
 /* One request on a fresh connection: the HTTP status, or -1. */
 int bench_tls_status(int port, const char *cert, const char *key, const char *path);
 
+/* Client certificates made at bench time (bench_handshake.c): n leaf
+ * certificates issued by the test PKI's int-ca to one P-256 key, subject
+ * "CN=Bench Client <i>,OU=Sales,O=Acme Corp,C=US". make: 0 or -1 (recorded). */
+struct bench_pool {
+    X509 **certs;
+    int n;
+    X509 *inter;                /* int-ca, sent after each leaf */
+    EVP_PKEY *key;
+};
+int bench_pool_make(struct bench_pool *p, int n);
+void bench_pool_free(struct bench_pool *p);
+/* One file-realm line per certificate, "DN" roles (malloc'd, or NULL). */
+char *bench_pool_realm(const struct bench_pool *p, const char *roles);
+/* Full handshakes per second from nproc forked client processes, each
+ * connection a new TLS session (never resumed) sending one GET that must
+ * answer 200: 'total' handshakes, the j-th presenting certificate
+ * first + j % ncerts of the pool. -1 on error (recorded). */
+double bench_hs_forked(int port, const struct bench_pool *p, const char *path, int first,
+                       int ncerts, int total, int nproc);
+
 /* Runs fn as one Check test in this process (CK_NOFORK), so helpers that
  * assert through Check (testutil, the slapd fixture) may be used; a
  * failure is recorded as an error with Check's message. 0 or -1. */
