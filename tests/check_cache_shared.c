@@ -167,10 +167,12 @@ START_TEST(chain_verified_in_one_child_is_a_shared_hit_in_another)
     ck_assert_int_eq(b.code, CERTROLE_OK);
     ck_assert_int_eq(b.cached, 1);
     ck_assert(b.hits == 1 && b.misses == 0 && b.local_hits == 1);
-    /* a reload of unchanged files computes the same tag: still served */
+    /* A reload promises fresh answers even when no file changed (an LDAP
+     * group edited): it empties the table for every process, so the
+     * reloading child verifies again, and what it stores serves the next. */
     struct seen c = in_child(&f, f.leaf, f.rest, RELOAD);
     ck_assert_int_eq(c.code, CERTROLE_OK);
-    ck_assert(c.hits == 1 && c.misses == 0);
+    ck_assert(c.hits == 0 && c.misses == 1 && c.cached == 0);
     /* the shared hit filled the local cache: the next call does not ask */
     certrole_result *r = NULL;
     ck_assert_int_eq(certrole_verify_x509(f.ctx, f.leaf, f.rest, &r), CERTROLE_OK);
@@ -181,6 +183,37 @@ START_TEST(chain_verified_in_one_child_is_a_shared_hit_in_another)
     struct seen p;
     counters(f.ctx, &p);
     ck_assert(p.hits == 1 && p.misses == 0 && p.local_hits == 2);
+    fx_close(&f);
+}
+END_TEST
+
+/* CRLs hashed into a ca-dir are read by each process when it first needs
+ * them, so one process's answer may rest on a CRL another never read:
+ * such a configuration does not use the shared cache at all. */
+START_TEST(hashed_crls_in_a_ca_dir_turn_the_shared_cache_off)
+{
+    struct fx f;
+    fx_open(&f, "cache-shared=1m");
+    char *cas = tu_strf("%s/cas", f.dir), *out = NULL, *crl = cu_int_crl_pem("revoked.pem");
+    tu_write_file(f.crl, crl);
+    free(crl);
+    char *cmd = tu_strf("mkdir '%s' && cp '%s' '%s/root.pem' && cp '%s' \"%s/$(\"$OPENSSL\" crl "
+                        "-hash -noout -in '%s').r0\" 2>&1", cas, tu_pki("root-ca.pem"), cas,
+                        f.crl, cas, f.crl);
+    ck_assert_msg(tu_run(cmd, &out) == 0, "%s", out ? out : "?");
+    char *text = tu_strf("trust ca-dir=%s crl-check=leaf\nrealm required file path=%s\n"
+                         "option cache-ttl=300 refresh=0 cache-shared=1m\n", cas, f.realm);
+    tu_write_file(f.policy, text);
+    char *err = NULL;
+    ck_assert_msg(certrole_reload(f.ctx, &err) == CERTROLE_OK, "%s", err ? err : "?");
+    struct seen a = in_child(&f, f.leaf, f.rest, PLAIN);
+    ck_assert_int_eq(a.code, CERTROLE_OK);
+    struct seen b = in_child(&f, f.leaf, f.rest, PLAIN);
+    ck_assert_int_eq(b.code, CERTROLE_OK);
+    ck_assert(b.cached == 0 && b.hits == 0 && b.misses == 0);
+    /* and the revoked peer is refused through the hashed CRL */
+    ck_assert_int_eq(in_child(&f, f.rleaf, f.rrest, PLAIN).code, CERTROLE_E_REVOKED);
+    free(text); free(cmd); free(out); free(cas);
     fx_close(&f);
 }
 END_TEST
@@ -392,6 +425,7 @@ static Suite *shared_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, chain_verified_in_one_child_is_a_shared_hit_in_another);
     tcase_add_test(tc, without_the_option_each_process_verifies);
+    tcase_add_test(tc, hashed_crls_in_a_ca_dir_turn_the_shared_cache_off);
     tcase_add_test(tc, changed_crl_is_never_answered_from_the_shared_cache);
     tcase_add_test(tc, changed_realm_or_policy_gets_a_new_tag);
     tcase_add_test(tc, denials_are_shared_only_when_the_local_cache_keeps_them);

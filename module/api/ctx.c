@@ -245,6 +245,7 @@ static certrole_code reload_locked(certrole_ctx *ctx, char **errmsg)
     }
     free(err);
     cr_ctx_swap_locked(ctx, fresh);
+    cr_shcache_flush(ctx->shcache);
     cr_stats_reload(&ctx->stats, 1);
     cr_log_write(&ctx->log, CERTROLE_LOG_INFO, "policy reloaded");
     return CERTROLE_OK;

@@ -398,7 +398,15 @@ static certrole_code build_option(struct cr_config *c, const struct cr_directive
  * same files compute the same tag and a changed file gives a new one. */
 static void config_tag(struct cr_config *c, const struct cr_policy *p)
 {
-    EVP_MD_CTX *md = cr_shcache_tag_begin(p);
+    if (cr_trust_lazy_crls(c->trust)) {
+        /* Each process reads those CRLs itself, when first needed: one
+         * process's answer may rest on a CRL another has not read. */
+        cr_log_write(&c->log, CERTROLE_LOG_WARNING, "cache-shared is not used: the ca-dir "
+                     "holds hashed CRLs (*.rN), which each process reads on its own; give "
+                     "them as crl-file to share the cache");
+        return;
+    }
+    struct cr_shcache_tag *md = cr_shcache_tag_begin(p);
     if (!md)
         return;
     for (size_t i = 0; i < c->watch->n; i++) {

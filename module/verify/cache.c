@@ -318,6 +318,11 @@ certrole_result *cr_cache_get(struct cr_cache *c, const cr_cache_key *k, time_t 
     return out;
 }
 
+int cr_cache_is_stale(struct cr_cache *c)
+{
+    return !c || atomic_load_explicit(&c->stale, memory_order_acquire);
+}
+
 void cr_cache_put(struct cr_cache *c, const cr_cache_key *k, const certrole_result *r,
                   time_t expires, time_t now)
 {

@@ -63,6 +63,11 @@ int cr_cache_usable(struct cr_cache *c, time_t now, int (*changed)(const void *a
  * configuration -> cache -> stored result -> configuration. NULL-safe. */
 void cr_cache_retire(struct cr_cache *c);
 
+/* Whether the cache was turned off for good (a watched file changed, or
+ * retired); also 1 for NULL. What is not stored here must not be shared
+ * with other processes either. */
+int cr_cache_is_stale(struct cr_cache *c);
+
 /* Drops every entry. */
 void cr_cache_flush(struct cr_cache *c);
 #endif

@@ -138,6 +138,8 @@ static int shard_lock(struct cr_shcache *sc, size_t si)
         memset(shard_slots(sc, si), 0, sc->per_shard * SLOT_SIZE);
         s->clock = 0;
         rc = pthread_mutex_consistent(&s->lock);
+        if (rc != 0)
+            pthread_mutex_unlock(&s->lock);
     }
     return rc == 0 ? 0 : -1;   /* ENOTRECOVERABLE and the like: a miss */
 }
@@ -163,47 +165,63 @@ static int slot_sum(const struct slot *s, unsigned char out[32])
 
 /* ----- tag and key ---------------------------------------------------------- */
 
-static void put_str(EVP_MD_CTX *md, const char *s)
+/* A tag being computed; any failed update leaves it without a result. */
+struct cr_shcache_tag {
+    EVP_MD_CTX *md;
+    int bad;
+};
+
+static void put_bytes(struct cr_shcache_tag *t, const void *p, size_t n)
 {
-    uint32_t n = s ? (uint32_t)strlen(s) : NO_STR;
-    EVP_DigestUpdate(md, &n, sizeof n);
-    if (s)
-        EVP_DigestUpdate(md, s, n);
+    if (!EVP_DigestUpdate(t->md, p, n))
+        t->bad = 1;
 }
 
-EVP_MD_CTX *cr_shcache_tag_begin(const struct cr_policy *p)
+static void put_str(struct cr_shcache_tag *t, const char *s)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        EVP_MD_CTX_free(md);
+    uint32_t n = s ? (uint32_t)strlen(s) : NO_STR;
+    put_bytes(t, &n, sizeof n);
+    if (s)
+        put_bytes(t, s, n);
+}
+
+struct cr_shcache_tag *cr_shcache_tag_begin(const struct cr_policy *p)
+{
+    struct cr_shcache_tag *t = calloc(1, sizeof *t);
+    if (!t || !(t->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(t->md, EVP_sha256(), NULL)) {
+        if (t)
+            EVP_MD_CTX_free(t->md);
+        free(t);
         return NULL;
     }
-    put_str(md, "certrole shared cache 1");
+    put_str(t, "certrole shared cache 1");
     for (size_t i = 0; i < p->ndirs; i++) {
         const struct cr_directive *d = &p->dirs[i];
         int head[3] = { (int)d->kind, d->line, (int)d->nargs };
-        EVP_DigestUpdate(md, head, sizeof head);
-        put_str(md, d->file);
-        put_str(md, d->base_dir);
+        put_bytes(t, head, sizeof head);
+        put_str(t, d->file);
+        put_str(t, d->base_dir);
         for (size_t a = 0; a < d->nargs; a++)
-            put_str(md, d->args[a].text);
+            put_str(t, d->args[a].text);
     }
-    return md;
+    return t;
 }
 
-void cr_shcache_tag_file(EVP_MD_CTX *md, const char *path, int exists, dev_t dev, ino_t ino,
-                         off_t size, const struct timespec *mtime)
+void cr_shcache_tag_file(struct cr_shcache_tag *t, const char *path, int exists, dev_t dev,
+                         ino_t ino, off_t size, const struct timespec *mtime)
 {
     long long v[6] = { exists, (long long)dev, (long long)ino, (long long)size,
                        (long long)mtime->tv_sec, (long long)mtime->tv_nsec };
-    put_str(md, path);
-    EVP_DigestUpdate(md, v, sizeof v);
+    put_str(t, path);
+    put_bytes(t, v, sizeof v);
 }
 
-int cr_shcache_tag_end(EVP_MD_CTX *md, unsigned char tag[CR_SHCACHE_KEY])
+int cr_shcache_tag_end(struct cr_shcache_tag *t, unsigned char tag[CR_SHCACHE_KEY])
 {
-    int ok = md && EVP_DigestFinal_ex(md, tag, NULL);
-    EVP_MD_CTX_free(md);
+    int ok = t && !t->bad && EVP_DigestFinal_ex(t->md, tag, NULL);
+    if (t)
+        EVP_MD_CTX_free(t->md);
+    free(t);
     return ok ? 0 : -1;
 }
 
@@ -383,11 +401,13 @@ certrole_result *cr_shcache_get(struct cr_shcache *sc, const unsigned char key[C
     if (!r)
         return NULL;
     char *m = NULL, *h = NULL;
-    (void)cr_identity_from_leaf(&r->id, leaf, &m, &h);
+    certrole_code idrc = cr_identity_from_leaf(&r->id, leaf, &m, &h);
     free(m);
     free(h);
     r->have_id = 1;
-    if (decode(r, copy.data, copy.len) != 0) {
+    /* A leaf whose identity cannot be built now (no memory) would be
+     * refused by a fresh verification: a miss, never the stored answer. */
+    if (idrc != CERTROLE_OK || decode(r, copy.data, copy.len) != 0) {
         certrole_result_free(r);
         return NULL;
     }
@@ -447,6 +467,15 @@ void cr_shcache_put(struct cr_shcache *sc, const unsigned char key[CR_SHCACHE_KE
         pthread_mutex_unlock(&sc->shards[si].lock);
     }
     free(in);
+}
+
+void cr_shcache_flush(struct cr_shcache *sc)
+{
+    for (size_t si = 0; sc && si < sc->nshards; si++)
+        if (shard_lock(sc, si) == 0) {
+            memset(shard_slots(sc, si), 0, sc->per_shard * SLOT_SIZE);
+            pthread_mutex_unlock(&sc->shards[si].lock);
+        }
 }
 
 /* ----- test access (cache_shared_test.h) ---------------------------------------- */

@@ -59,12 +59,14 @@ void cr_shcache_free(struct cr_shcache *sc);
 /* The configuration tag: begin hashes the policy's directives (as
  * parsed: file, line, base directory, every argument), file() adds one
  * watched file's identity as recorded at load, end writes the digest
- * and frees md. begin returns NULL when out of memory (no tag: the
- * configuration then does not use the shared cache). */
-EVP_MD_CTX *cr_shcache_tag_begin(const struct cr_policy *p);
-void cr_shcache_tag_file(EVP_MD_CTX *md, const char *path, int exists, dev_t dev, ino_t ino,
-                         off_t size, const struct timespec *mtime);
-int cr_shcache_tag_end(EVP_MD_CTX *md, unsigned char tag[CR_SHCACHE_KEY]);
+ * and frees the tag (-1 after any failed update: no tag). begin returns
+ * NULL when out of memory. Without a tag the configuration does not use
+ * the shared cache. */
+struct cr_shcache_tag;
+struct cr_shcache_tag *cr_shcache_tag_begin(const struct cr_policy *p);
+void cr_shcache_tag_file(struct cr_shcache_tag *t, const char *path, int exists, dev_t dev,
+                         ino_t ino, off_t size, const struct timespec *mtime);
+int cr_shcache_tag_end(struct cr_shcache_tag *t, unsigned char tag[CR_SHCACHE_KEY]);
 
 /* The key of a chain under a tag. 0, or -1 (not cacheable) when a
  * certificate cannot be encoded. */
@@ -84,4 +86,9 @@ certrole_result *cr_shcache_get(struct cr_shcache *sc, const unsigned char key[C
  * one of the shard. */
 void cr_shcache_put(struct cr_shcache *sc, const unsigned char key[CR_SHCACHE_KEY],
                     const certrole_result *r, time_t expires, time_t now);
+/* Empties the whole table, for every process: a reload (certrole_reload)
+ * promises fresh answers, also where no file changed (an LDAP group
+ * edited), and entries of the same tag would otherwise outlive it. */
+void cr_shcache_flush(struct cr_shcache *sc);
+
 #endif

@@ -20,6 +20,7 @@ struct cr_trust {
     struct cr_trust_load ld;      /* anchors with their files, CRLs, files read */
     int depth, purpose, strict, allow_ca_leaf;
     int has_dir;                  /* ca-dir: hashed CRLs are looked up, not listed */
+    int lazy_crls;                /* ca-dir holds hashed CRLs: read when first needed */
     time_t crl_next_update;
     struct cr_ocsp *ocsp;         /* ocsp=leaf|chain, else NULL */
     struct { const char *key; char *msg; } warn[3];   /* cr_trust_warning */
@@ -162,6 +163,7 @@ static certrole_code load_files(struct cr_trust *t, const struct cr_trust_opts *
         int hashed_crls = 0, ncrls = 0;
         if ((rc = load_ca_dir(t, o->ca_dir, &hashed_crls, &ncrls, err, errlen)) != CERTROLE_OK)
             return blame(b, "ca-dir", 0, rc);
+        t->lazy_crls = hashed_crls;
         if (!crl_source[0] && (hashed_crls || ncrls))
             snprintf(crl_source, srclen, "the %s in ca-dir %s",
                      hashed_crls ? "hashed CRLs (*.rN)" : "CRLs", o->ca_dir);
@@ -507,4 +509,9 @@ done:
     X509_STORE_CTX_free(sctx);
     ERR_clear_error();
     return rc;
+}
+
+int cr_trust_lazy_crls(const struct cr_trust *t)
+{
+    return t && t->lazy_crls;
 }

@@ -64,6 +64,11 @@ const char *cr_trust_warning(const struct cr_trust *t, size_t i, const char **ke
 /* Earliest CRL nextUpdate among loaded CRLs (0 if none): bounds cache TTLs. */
 time_t cr_trust_crl_next_update(const struct cr_trust *t);
 
+/* Whether a ca-dir holds hashed CRLs (*.rN): OpenSSL reads those when a
+ * verification first needs them, in each process on its own, so what
+ * they said is neither in the watched files nor in the CRL nextUpdate. */
+int cr_trust_lazy_crls(const struct cr_trust *t);
+
 /* Files the trust profile read, for change detection (NULL-terminated,
  * borrowed). */
 const char *const *cr_trust_files(const struct cr_trust *t);

@@ -267,7 +267,7 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
         time_t until = cache_until(cfg, r, &v, l.now);
         if (until > l.now)
             cr_cache_put(cfg->cache, &l.key, r, until, l.now);
-        if (until > l.now && l.shared)
+        if (until > l.now && l.shared && !cr_cache_is_stale(cfg->cache))
             cr_shcache_put(ctx->shcache, l.skey, r, until, l.now);
     }
     if (r) {
