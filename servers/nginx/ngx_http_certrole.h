@@ -34,6 +34,10 @@ typedef struct {
 /* Per server block. */
 typedef struct {
     ngx_flag_t            used;   /* "certrole on" in the server or below */
+    /* The policy of every place that turns certrole on; mixed when they
+     * are not all one policy (then the handshake stays nginx's). */
+    ngx_http_certrole_policy_t *on_policy;
+    ngx_flag_t            mixed;
 } ngx_http_certrole_srv_conf_t;
 
 typedef struct {

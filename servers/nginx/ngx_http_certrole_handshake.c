@@ -378,6 +378,7 @@ ngx_http_certrole_handshake_init(ngx_conf_t *cf,
     ngx_http_ssl_srv_conf_t       *sscf;
     ngx_http_certrole_loc_conf_t  *lcf;
     ngx_http_certrole_srv_conf_t  *scf;
+    ngx_http_certrole_policy_t    *policy;
     ngx_uint_t                     s;
 
     /* No ex_data callbacks: see ngx_http_certrole_init_ex_index(). */
@@ -412,7 +413,20 @@ ngx_http_certrole_handshake_init(ngx_conf_t *cf,
             continue;
         }
 
-        if (ngx_http_certrole_handshake_server(cf, lcf->policy, sscf)
+        /* The handshake can judge under one policy only: the one every
+         * "certrole on" below this server names. Where they differ, or
+         * differ from the server's own, each request is judged in the
+         * access phase and the handshake stays nginx's. */
+        policy = scf->used ? scf->on_policy : lcf->policy;
+        if (scf->mixed || policy != lcf->policy) {
+            ngx_log_error(NGX_LOG_INFO, cf->log, 0,
+                          "certrole: a server turns certrole on under more "
+                          "than one policy: its TLS handshake keeps "
+                          "nginx's own client certificate verification");
+            continue;
+        }
+
+        if (ngx_http_certrole_handshake_server(cf, policy, sscf)
             != NGX_OK)
         {
             return NGX_ERROR;

@@ -200,6 +200,11 @@ ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
         scf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_certrole_module);
         scf->used = 1;
+        if (scf->on_policy == NULL) {
+            scf->on_policy = conf->policy;
+        } else if (scf->on_policy != conf->policy) {
+            scf->mixed = 1;
+        }
     }
 
     /* Fail closed at configuration time rather than at request time. */
