@@ -25,10 +25,17 @@ static int  ngx_http_certrole_ex_index = -1;
 
 
 /* The connection that owns the TLS session: for HTTP/2 streams
- * r->connection is a per-stream fake whose pool dies with the stream. */
+ * r->connection is a per-stream fake, and for HTTP/3 a QUIC stream that
+ * shares its parent's SSL object; both pools die with the stream, so the
+ * cache hung on the SSL object must live in the parent's. */
 ngx_connection_t *
 ngx_http_certrole_tls_connection(ngx_http_request_t *r)
 {
+#if (NGX_QUIC)
+    if (r->connection->quic) {
+        return r->connection->quic->parent;
+    }
+#endif
 #if (NGX_HTTP_V2)
     if (r->stream) {
         return r->stream->connection->connection;
