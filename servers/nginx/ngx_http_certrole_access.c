@@ -142,13 +142,19 @@ ngx_http_certrole_conn_keep(ngx_connection_t *c, SSL *ssl, certrole_ctx *ctx,
         cln->data = cc;
     }
 
-    if (cc->n >= NGX_HTTP_CERTROLE_CACHE_MAX) {
+    /* A second verification on one SSL (renegotiation) replaces the
+     * first: one entry per policy, the newest verdict. */
+    e = ngx_http_certrole_conn_find(ssl, ctx);
+    if (e != NULL) {
+        certrole_result_free(e->res);
+    } else if (cc->n >= NGX_HTTP_CERTROLE_CACHE_MAX) {
         return NULL;
+    } else {
+        e = &cc->e[cc->n++];
     }
 
     ngx_http_certrole_set_peer(c, res);
 
-    e = &cc->e[cc->n++];
     ngx_memzero(e, sizeof(*e));
     e->ctx = ctx;
     e->res = res;
