@@ -259,6 +259,11 @@ START_TEST(verify_on_and_optional_take_certrole_verdict)
     int on = port_on(&n), opt = port_optional(&n), reused;
     ck_assert_int_eq(sclient(&n, on, "revoked.pem", "revoked.key", NULL, "r1",
                              "/InvoiceService/list", &reused), 400);
+    /* the refused client's session, resumed: refused again, by the
+     * session's verdict judged anew */
+    ck_assert_int_eq(sclient(&n, on, "revoked.pem", "revoked.key", "r1", NULL,
+                             "/open/x", &reused), 400);
+    ck_assert_msg(reused == 1, "the refused client's session was not resumed");
     ck_assert_int_eq(sclient(&n, on, "revoked.pem", "revoked.key", NULL, NULL, "/open/x",
                              &reused), 400);
     ck_assert_int_eq(sclient(&n, opt, "revoked.pem", "revoked.key", NULL, NULL, "/InvoiceService/list",
@@ -275,7 +280,10 @@ START_TEST(verify_on_and_optional_take_certrole_verdict)
     ck_assert(reused == 1);
     char *acc = nt_access(&n);
     char *w = tu_strf("%d 400 code=revoked user=- roles= verify=FAILED:certificate revoked ", on);
-    ck_assert_msg(nt_count(acc, w) == 2, "%s\n%s", w, acc);
+    ck_assert_msg(nt_count(acc, w) == 3, "%s\n%s", w, acc);
+    free(w);
+    w = tu_strf("%d 400 code=revoked user=- roles= verify=FAILED:certificate revoked reused=r", on);
+    ck_assert_msg(nt_count(acc, w) == 1, "%s\n%s", w, acc);
     free(w);
     w = tu_strf("%d 400 code=revoked ", opt);
     ck_assert_msg(strstr(acc, w), "%s\n%s", w, acc);
