@@ -380,6 +380,14 @@ ngx_http_certrole_init(ngx_conf_t *cf)
     }
 #endif
 
+#if (NGX_HTTP_SSL)
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+    *h = ngx_http_certrole_session_check;
+#endif
+
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
