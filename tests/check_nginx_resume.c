@@ -425,9 +425,9 @@ END_TEST
 static char *sclient_early(struct ngx *n, int port, const char *servername, const char *sess)
 {
     char *req = tu_strf("%s/early.req", n->dir);
-    tu_write_file(req, "GET /InvoiceService/list HTTP/1.1\r\nHost: localhost\r\n"
+    tu_write_file(req, "GET /InvoiceService/list HTTP/1.1\r\nHost: e.test\r\n"
                        "Connection: close\r\n\r\n");
-    char *cmd = tu_strf("printf 'GET /InvoiceService/list HTTP/1.1\\r\\nHost: localhost\\r\\n"
+    char *cmd = tu_strf("printf 'GET /InvoiceService/list HTTP/1.1\\r\\nHost: e.test\\r\\n"
                         "Connection: close\\r\\n\\r\\n' | '%s' s_client -connect 127.0.0.1:%d "
                         "-servername %s -CAfile '%s' -cert '%s' -key '%s' -cert_chain '%s' "
                         "-sess_in '%s/%s' -early_data '%s' -ign_eof 2>&1",
@@ -451,7 +451,7 @@ START_TEST(no_early_data_where_certrole_judges_the_handshake)
     start_sessions(&n);
     int ports[] = { port_early(&n), port_early_sni(&n) }, reused;
     for (int i = 0; i < 2; i++) {
-        ck_assert_int_eq(sclient_as(&n, ports[i], "e.test", "localhost", NULL, "se",
+        ck_assert_int_eq(sclient_as(&n, ports[i], "e.test", "e.test", NULL, "se",
                                     "/InvoiceService/list", &reused), 200);
         char *out = sclient_early(&n, ports[i], "e.test", "se");
         const char *ed = strstr(out, "Early data was ");
@@ -466,6 +466,14 @@ START_TEST(no_early_data_where_certrole_judges_the_handshake)
     }
     ck_assert_int_eq(count_in(&n, "stderr.log", "\"ssl_early_data\" is ignored")
                      + count_in(&n, "error.log", "\"ssl_early_data\" is ignored"), 2);
+    /* both requests reached certrole (and no other server) */
+    char *acc = nt_access(&n);
+    for (int i = 0; i < 2; i++) {
+        char *w = tu_strf("%d e.test 200 code=ok ", ports[i]);
+        ck_assert_msg(nt_count(acc, w) == 2, "%s\n%s", w, acc);
+        free(w);
+    }
+    free(acc);
     nt_stop(&n);
 }
 END_TEST
