@@ -55,6 +55,8 @@ static int sclient(struct ngx *n, int port, const char *leaf, const char *key,
     if (h)
         status = atoi(h + 9);
     *reused = out && strstr(out, "\nReused, ") != NULL;
+    if (status == 0)
+        fprintf(stderr, "no response:\n%s\n", out ? out : "");
     free(cmd); free(in); free(out_arg); free(out);
     return status;
 }
@@ -259,6 +261,11 @@ START_TEST(verify_on_and_optional_take_certrole_verdict)
     int on = port_on(&n), opt = port_optional(&n), reused;
     ck_assert_int_eq(sclient(&n, on, "revoked.pem", "revoked.key", NULL, "r1",
                              "/InvoiceService/list", &reused), 400);
+    /* the refused client's session, resumed: refused again, by the
+     * session's verdict judged anew */
+    ck_assert_int_eq(sclient(&n, on, "revoked.pem", "revoked.key", "r1", NULL,
+                             "/open/x", &reused), 400);
+    ck_assert_msg(reused == 1, "the refused client's session was not resumed");
     ck_assert_int_eq(sclient(&n, on, "revoked.pem", "revoked.key", NULL, NULL, "/open/x",
                              &reused), 400);
     ck_assert_int_eq(sclient(&n, opt, "revoked.pem", "revoked.key", NULL, NULL, "/InvoiceService/list",
@@ -275,7 +282,10 @@ START_TEST(verify_on_and_optional_take_certrole_verdict)
     ck_assert(reused == 1);
     char *acc = nt_access(&n);
     char *w = tu_strf("%d 400 code=revoked user=- roles= verify=FAILED:certificate revoked ", on);
-    ck_assert_msg(nt_count(acc, w) == 2, "%s\n%s", w, acc);
+    ck_assert_msg(nt_count(acc, w) == 3, "%s\n%s", w, acc);
+    free(w);
+    w = tu_strf("%d 400 code=revoked user=- roles= verify=FAILED:certificate revoked reused=r", on);
+    ck_assert_msg(nt_count(acc, w) == 1, "%s\n%s", w, acc);
     free(w);
     w = tu_strf("%d 400 code=revoked ", opt);
     ck_assert_msg(strstr(acc, w), "%s\n%s", w, acc);
@@ -338,6 +348,136 @@ START_TEST(a_server_without_certrole_keeps_nginx_verification)
 }
 END_TEST
 
+/* tests/web/nginx-sessions.conf.in, with ticket keys. */
+static void start_sessions(struct ngx *n)
+{
+    nt_prepare(n, "nginx-sessions.conf.in");
+    char *cmd = tu_strf("'%s' rand -out '%s/ticket.key' 80", tu_env("OPENSSL", "openssl"), n->dir);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    free(cmd);
+    nt_launch(n);
+}
+
+static int port_ac(struct ngx *n) { return n->port; }
+static int port_early(struct ngx *n) { return n->more[0]; }
+static int port_early_sni(struct ngx *n) { return n->more[1]; }
+
+static const char *proto = "";
+
+/* sclient() for the Acme client with this SNI (NULL: none) and Host. */
+static int sclient_as(struct ngx *n, int port, const char *servername, const char *host,
+                      const char *sess_in, const char *sess_out, const char *path, int *reused)
+{
+    char *extra = servername ? tu_strf("%s -servername %s", proto, servername)
+                             : tu_strf("%s -noservername", proto);
+    sclient_extra = extra;
+    sclient_host = host;
+    int st = sclient(n, port, "client.pem", "client.key", sess_in, sess_out, path, reused);
+    sclient_extra = "";
+    sclient_host = "localhost";
+    free(extra);
+    return st;
+}
+
+/* A session whose client certificate certrole judged for server A (the
+ * policy trusts the Acme CA) must not pass in server C, where nginx
+ * verifies with a CA file that does not: neither resumed under SNI C nor
+ * reached by the Host header without SNI (new or resumed). */
+static void verdict_stays_in_its_server(void)
+{
+    struct ngx n;
+    start_sessions(&n);
+    int p = port_ac(&n), reused;
+    /* controls: A admits the Acme client, C (its own verification) not */
+    ck_assert_int_eq(sclient_as(&n, p, "a.test", "a.test", NULL, NULL, "/x", &reused), 200);
+    ck_assert_int_eq(sclient_as(&n, p, "c.test", "c.test", NULL, NULL, "/x", &reused), 400);
+    /* a session made in A without SNI */
+    ck_assert_int_eq(sclient_as(&n, p, NULL, "a.test", NULL, "sn", "/x", &reused), 200);
+    /* resumed with SNI C */
+    ck_assert_int_eq(sclient_as(&n, p, "c.test", "c.test", "sn", NULL, "/x", &reused), 400);
+    ck_assert_msg(reused == 1, "%s: the session was not resumed under SNI C", proto);
+    /* no SNI (A's handshake), Host: C; new and resumed */
+    ck_assert_int_eq(sclient_as(&n, p, NULL, "c.test", NULL, NULL, "/x", &reused), 400);
+    ck_assert_int_eq(sclient_as(&n, p, NULL, "c.test", "sn", NULL, "/x", &reused), 400);
+    ck_assert_msg(reused == 1, "%s: the session was not resumed without SNI", proto);
+    /* A itself still admits it */
+    ck_assert_int_eq(sclient_as(&n, p, NULL, "a.test", "sn", NULL, "/x", &reused), 200);
+    ck_assert_msg(reused == 1, "%s: the session was not resumed in A", proto);
+    char *acc = nt_access(&n);
+    ck_assert_msg(!strstr(acc, "c.test 200"), "%s", acc);
+    free(acc);
+    ck_assert_int_eq(count_in(&n, "error.log", "was judged for another server"), 3);
+    nt_stop(&n);
+}
+
+START_TEST(a_verdict_made_for_one_server_is_refused_in_another)
+{
+    proto = "-tls1_3";
+    verdict_stays_in_its_server();
+    proto = "-tls1_2";
+    verdict_stays_in_its_server();
+    proto = "";
+}
+END_TEST
+
+/* One TLS 1.3 connection resuming sess_in with early data (a request);
+ * returns s_client's output. */
+static char *sclient_early(struct ngx *n, int port, const char *servername, const char *sess)
+{
+    char *req = tu_strf("%s/early.req", n->dir);
+    tu_write_file(req, "GET /InvoiceService/list HTTP/1.1\r\nHost: e.test\r\n"
+                       "Connection: close\r\n\r\n");
+    char *cmd = tu_strf("printf 'GET /InvoiceService/list HTTP/1.1\\r\\nHost: e.test\\r\\n"
+                        "Connection: close\\r\\n\\r\\n' | '%s' s_client -connect 127.0.0.1:%d "
+                        "-servername %s -CAfile '%s' -cert '%s' -key '%s' -cert_chain '%s' "
+                        "-sess_in '%s/%s' -early_data '%s' -ign_eof 2>&1",
+                        tu_env("OPENSSL", "openssl"), port, servername, tu_pki("ca-file.pem"),
+                        tu_pki("client.pem"), tu_pki("client.key"), tu_pki("int-ca.pem"),
+                        n->dir, sess, req);
+    char *out = NULL;
+    n->requests++;
+    tu_run(cmd, &out);
+    free(cmd); free(req);
+    return out ? out : tu_strf("%s", "");
+}
+
+/* ssl_early_data on where certrole judges the handshake: a resumed
+ * session's 0-RTT request would be served on the session's old verdict,
+ * so no early data is accepted there, also when SNI switches to that
+ * server from one that accepts it; nginx is told at startup. */
+START_TEST(no_early_data_where_certrole_judges_the_handshake)
+{
+    struct ngx n;
+    start_sessions(&n);
+    int ports[] = { port_early(&n), port_early_sni(&n) }, reused;
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(sclient_as(&n, ports[i], "e.test", "e.test", NULL, "se",
+                                    "/InvoiceService/list", &reused), 200);
+        char *out = sclient_early(&n, ports[i], "e.test", "se");
+        const char *ed = strstr(out, "Early data was ");
+        int ok = strstr(out, "Reused, ") && ed && !strstr(out, "Early data was accepted")
+                 && strstr(out, "HTTP/1.1 200");
+        if (!ok)
+            fprintf(stderr, "port %d:\n%s\n", ports[i], out);
+        else
+            fprintf(stderr, "port %d: %.30s\n", ports[i], ed);
+        ck_assert_msg(ok, "port %d: %.40s", ports[i], ed ? ed : "no early data status");
+        free(out);
+    }
+    ck_assert_int_eq(count_in(&n, "stderr.log", "\"ssl_early_data\" is ignored")
+                     + count_in(&n, "error.log", "\"ssl_early_data\" is ignored"), 2);
+    /* both requests reached certrole (and no other server) */
+    char *acc = nt_access(&n);
+    for (int i = 0; i < 2; i++) {
+        char *w = tu_strf("%d e.test 200 code=ok ", ports[i]);
+        ck_assert_msg(nt_count(acc, w) == 2, "%s\n%s", w, acc);
+        free(w);
+    }
+    free(acc);
+    nt_stop(&n);
+}
+END_TEST
+
 static Suite *nginx_resume_suite(void)
 {
     Suite *s = suite_create("nginx_resume");
@@ -352,6 +492,8 @@ static Suite *nginx_resume_suite(void)
     tcase_add_test(tc, verify_on_and_optional_take_certrole_verdict);
     tcase_add_test(tc, verify_on_resumed_session_gets_the_new_trust_verdict);
     tcase_add_test(tc, a_server_without_certrole_keeps_nginx_verification);
+    tcase_add_test(tc, a_verdict_made_for_one_server_is_refused_in_another);
+    tcase_add_test(tc, no_early_data_where_certrole_judges_the_handshake);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -34,6 +34,10 @@ typedef struct {
 /* Per server block. */
 typedef struct {
     ngx_flag_t            used;   /* "certrole on" in the server or below */
+    /* The policy of every place that turns certrole on; mixed when they
+     * are not all one policy (then the handshake stays nginx's). */
+    ngx_http_certrole_policy_t *on_policy;
+    ngx_flag_t            mixed;
 } ngx_http_certrole_srv_conf_t;
 
 typedef struct {
@@ -113,5 +117,30 @@ certrole_code ngx_http_certrole_verify_conn(certrole_ctx *ctx, SSL *ssl,
  * " in the TLS handshake", " of a resumed TLS session". */
 void ngx_http_certrole_log_verified(ngx_connection_t *c, const char *when,
     certrole_result *res);
+
+/* ngx_http_certrole_session.c: what a TLS session carries for certrole
+ * (the verdict's identity and the client's intermediates). */
+#define NGX_HTTP_CERTROLE_ID_LEN  32
+
+/* The identity of a verdict made under policy in ssl_verify_client mode
+ * verify, into id (NGX_HTTP_CERTROLE_ID_LEN bytes). */
+ngx_int_t ngx_http_certrole_session_ident(ngx_http_certrole_policy_t *policy,
+    ngx_uint_t verify, u_char *id);
+/* Sets ctx's session id context from id and its certificates. */
+ngx_int_t ngx_http_certrole_session_sid_ctx(SSL_CTX *ctx, const u_char *id);
+/* Stores id and the intermediates with the SSL's session; NGX_ERROR when
+ * the identity could not be stored. */
+ngx_int_t ngx_http_certrole_session_keep(ngx_connection_t *c, SSL *ssl,
+    const u_char *id, STACK_OF(X509) *others);
+/* The intermediates kept with the session, or NULL; free with
+ * sk_X509_pop_free(, X509_free). */
+STACK_OF(X509) *ngx_http_certrole_session_chain(SSL *ssl);
+/* Post-read phase handler: 400 for a request whose server is not the
+ * kind of server the connection's verdict was made for. */
+ngx_int_t ngx_http_certrole_session_check(ngx_http_request_t *r);
+
+/* The verdict identity of a server whose handshake certrole judges, NULL
+ * for any other (ngx_http_certrole_handshake.c). */
+const u_char *ngx_http_certrole_handshake_ident(SSL_CTX *ctx);
 
 #endif /* NGX_HTTP_CERTROLE_H */

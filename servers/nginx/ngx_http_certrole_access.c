@@ -25,10 +25,17 @@ static int  ngx_http_certrole_ex_index = -1;
 
 
 /* The connection that owns the TLS session: for HTTP/2 streams
- * r->connection is a per-stream fake whose pool dies with the stream. */
+ * r->connection is a per-stream fake, and for HTTP/3 a QUIC stream that
+ * shares its parent's SSL object; both pools die with the stream, so the
+ * cache hung on the SSL object must live in the parent's. */
 ngx_connection_t *
 ngx_http_certrole_tls_connection(ngx_http_request_t *r)
 {
+#if (NGX_QUIC)
+    if (r->connection->quic) {
+        return r->connection->quic->parent;
+    }
+#endif
 #if (NGX_HTTP_V2)
     if (r->stream) {
         return r->stream->connection->connection;
@@ -135,13 +142,19 @@ ngx_http_certrole_conn_keep(ngx_connection_t *c, SSL *ssl, certrole_ctx *ctx,
         cln->data = cc;
     }
 
-    if (cc->n >= NGX_HTTP_CERTROLE_CACHE_MAX) {
+    /* A second verification on one SSL (renegotiation) replaces the
+     * first: one entry per policy, the newest verdict. */
+    e = ngx_http_certrole_conn_find(ssl, ctx);
+    if (e != NULL) {
+        certrole_result_free(e->res);
+    } else if (cc->n >= NGX_HTTP_CERTROLE_CACHE_MAX) {
         return NULL;
+    } else {
+        e = &cc->e[cc->n++];
     }
 
     ngx_http_certrole_set_peer(c, res);
 
-    e = &cc->e[cc->n++];
     ngx_memzero(e, sizeof(*e));
     e->ctx = ctx;
     e->res = res;

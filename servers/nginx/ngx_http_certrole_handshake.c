@@ -29,17 +29,13 @@
  * serializes with the session and copies into every new ticket) and, when
  * the handshake of a resumed session is done, the leaf and those
  * intermediates are judged again under the policy in force now (normally
- * a cache hit): a reload between the two connections applies.
+ * a cache hit): a reload between the two connections applies. What a
+ * session carries, and which servers its verdict is good for:
+ * ngx_http_certrole_session.c. No early data is accepted where certrole
+ * judges the handshake: a 0-RTT request would be served before the
+ * resumed session is judged again.
  */
 #include "ngx_http_certrole.h"
-
-/* Marks the module's data in a session's ticket appdata. */
-#define NGX_HTTP_CERTROLE_CHAIN_MAGIC      "certrole-chain-1"
-#define NGX_HTTP_CERTROLE_CHAIN_MAGIC_LEN  (sizeof(NGX_HTTP_CERTROLE_CHAIN_MAGIC) - 1)
-/* Bounds on what is kept: a longer chain is judged from the leaf alone
- * after resumption (a refusal, never a wrong allow). */
-#define NGX_HTTP_CERTROLE_CHAIN_MAX        10
-#define NGX_HTTP_CERTROLE_CHAIN_BYTES      16384
 
 /* ssl_verify_client values (ngx_http_ssl_module). */
 #define NGX_HTTP_CERTROLE_VERIFY_NO_CA     3
@@ -47,6 +43,7 @@
 typedef struct {
     ngx_http_certrole_policy_t  *policy;
     ngx_uint_t                   verify;   /* sscf->verify: 1, 2 or 3 */
+    u_char                       id[NGX_HTTP_CERTROLE_ID_LEN];
     void                       (*prev_info)(const SSL *ssl, int where, int ret);
 } ngx_http_certrole_srv_t;
 
@@ -119,91 +116,6 @@ ngx_http_certrole_others(X509 *leaf, STACK_OF(X509) *sent)
 }
 
 
-/* Keeps the intermediates (DER, concatenated) with the session. */
-static void
-ngx_http_certrole_keep_chain(ngx_connection_t *c, SSL *ssl,
-    STACK_OF(X509) *others)
-{
-    SSL_SESSION  *sess;
-    size_t        len;
-    u_char       *buf, *p;
-    int           i, n;
-
-    sess = SSL_get_session(ssl);
-    if (sess == NULL || sk_X509_num(others) > NGX_HTTP_CERTROLE_CHAIN_MAX) {
-        return;
-    }
-
-    len = NGX_HTTP_CERTROLE_CHAIN_MAGIC_LEN;
-    for (i = 0; i < sk_X509_num(others); i++) {
-        n = i2d_X509(sk_X509_value(others, i), NULL);
-        if (n <= 0) {
-            return;
-        }
-        len += n;
-    }
-    if (len > NGX_HTTP_CERTROLE_CHAIN_BYTES) {
-        return;
-    }
-
-    buf = ngx_alloc(len, c->log);
-    if (buf == NULL) {
-        return;
-    }
-    p = ngx_cpymem(buf, NGX_HTTP_CERTROLE_CHAIN_MAGIC,
-                   NGX_HTTP_CERTROLE_CHAIN_MAGIC_LEN);
-    for (i = 0; i < sk_X509_num(others); i++) {
-        (void) i2d_X509(sk_X509_value(others, i), &p);
-    }
-
-    /* Copied by OpenSSL; a failure only costs the resumed session its
-     * intermediates. */
-    (void) SSL_SESSION_set1_ticket_appdata(sess, buf, len);
-    ngx_free(buf);
-}
-
-
-/* The intermediates kept with a resumed session, NULL when there are none
- * of ours. Free with sk_X509_pop_free(, X509_free). */
-static STACK_OF(X509) *
-ngx_http_certrole_kept_chain(SSL *ssl)
-{
-    SSL_SESSION          *sess;
-    STACK_OF(X509)       *sk;
-    const unsigned char  *p, *end;
-    void                 *data;
-    size_t                len;
-    X509                 *x;
-
-    sess = SSL_get0_session(ssl);
-    data = NULL;
-    len = 0;
-    if (sess == NULL || !SSL_SESSION_get0_ticket_appdata(sess, &data, &len)
-        || data == NULL || len < NGX_HTTP_CERTROLE_CHAIN_MAGIC_LEN
-        || ngx_memcmp(data, NGX_HTTP_CERTROLE_CHAIN_MAGIC,
-                      NGX_HTTP_CERTROLE_CHAIN_MAGIC_LEN) != 0)
-    {
-        return NULL;
-    }
-
-    sk = sk_X509_new_null();
-    if (sk == NULL) {
-        return NULL;
-    }
-    p = (const unsigned char *) data + NGX_HTTP_CERTROLE_CHAIN_MAGIC_LEN;
-    end = (const unsigned char *) data + len;
-    while (p < end && sk_X509_num(sk) < NGX_HTTP_CERTROLE_CHAIN_MAX) {
-        x = d2i_X509(NULL, &p, end - p);
-        if (x == NULL || !sk_X509_push(sk, x)) {
-            X509_free(x);
-            sk_X509_pop_free(sk, X509_free);
-            return NULL;
-        }
-    }
-    return sk;
-}
-
-
 certrole_code
 ngx_http_certrole_verify_conn(certrole_ctx *ctx, SSL *ssl,
     certrole_result **res)
@@ -215,7 +127,7 @@ ngx_http_certrole_verify_conn(certrole_ctx *ctx, SSL *ssl,
     leaf = SSL_get0_peer_certificate(ssl);
     kept = NULL;
     if (leaf != NULL && SSL_session_reused(ssl)) {
-        kept = ngx_http_certrole_kept_chain(ssl);
+        kept = ngx_http_certrole_session_chain(ssl);
     }
     if (kept == NULL) {
         return certrole_verify_ssl(ctx, ssl, res);
@@ -264,11 +176,20 @@ ngx_http_certrole_cert_verify(X509_STORE_CTX *store, void *arg)
     res = NULL;
     others = ngx_http_certrole_others(leaf,
                                       X509_STORE_CTX_get0_untrusted(store));
-    if (others != NULL) {
-        (void) certrole_verify_x509(srv->policy->ctx, leaf, others, &res);
-        ngx_http_certrole_keep_chain(c, ssl, others);
+    if (others == NULL
+        || ngx_http_certrole_session_keep(c, ssl, srv->id, others) != NGX_OK)
+    {
+        /* A session without the verdict's identity could be taken for
+         * one nginx verified: no session at all. */
         sk_X509_free(others);
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "certrole: cannot record the verdict with the TLS "
+                      "session: handshake refused");
+        X509_STORE_CTX_set_error(store, X509_V_ERR_UNSPECIFIED);
+        return 0;
     }
+    (void) certrole_verify_x509(srv->policy->ctx, leaf, others, &res);
+    sk_X509_free(others);
 
     /* Always 1: nginx answers refusals itself, with a page, once the
      * request is read (and the access phase explains them). */
@@ -289,21 +210,24 @@ ngx_http_certrole_cert_verify(X509_STORE_CTX *store, void *arg)
 static void
 ngx_http_certrole_resumed(SSL *ssl, ngx_http_certrole_srv_t *srv)
 {
-    ngx_connection_t  *c;
-    certrole_result   *res;
+    ngx_http_certrole_entry_t  *e;
+    ngx_connection_t           *c;
+    certrole_result            *res;
 
+    /* The session carries the verdict of its first handshake: it is
+     * replaced with today's in every case, also when the access phase
+     * has judged this connection already. */
     c = ngx_ssl_get_connection(ssl);
-    if (c == NULL
-        || ngx_http_certrole_conn_find(ssl, srv->policy->ctx) != NULL)
-    {
+    e = ngx_http_certrole_conn_find(ssl, srv->policy->ctx);
+    if (c == NULL || e != NULL) {
+        SSL_set_verify_result(ssl, ngx_http_certrole_verdict(srv,
+                                                   e ? e->res : NULL));
         return;
     }
 
     res = NULL;
     (void) ngx_http_certrole_verify_conn(srv->policy->ctx, ssl, &res);
 
-    /* The session carries the verdict of its first handshake: replace it
-     * with today's. */
     SSL_set_verify_result(ssl, ngx_http_certrole_verdict(srv, res));
     if (res == NULL) {
         return;
@@ -339,6 +263,28 @@ ngx_http_certrole_info(const SSL *ssl_conn, int where, int ret)
 }
 
 
+/* Installed on every server's SSL_CTX: a connection made with another
+ * server's settings and switched here by SNI must not accept early data
+ * either. */
+static int
+ngx_http_certrole_allow_early_data(SSL *ssl, void *arg)
+{
+    (void) arg;
+    return SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl),
+                               ngx_http_certrole_ctx_index) == NULL;
+}
+
+
+const u_char *
+ngx_http_certrole_handshake_ident(SSL_CTX *ctx)
+{
+    ngx_http_certrole_srv_t  *srv;
+
+    srv = SSL_CTX_get_ex_data(ctx, ngx_http_certrole_ctx_index);
+    return srv ? srv->id : NULL;
+}
+
+
 static ngx_int_t
 ngx_http_certrole_handshake_server(ngx_conf_t *cf,
     ngx_http_certrole_policy_t *policy, ngx_http_ssl_srv_conf_t *sscf)
@@ -353,6 +299,27 @@ ngx_http_certrole_handshake_server(ngx_conf_t *cf,
     srv->policy = policy;
     srv->verify = sscf->verify;
     srv->prev_info = SSL_CTX_get_info_callback(ctx);
+
+    if (ngx_http_certrole_session_ident(policy, sscf->verify, srv->id)
+            != NGX_OK
+        || ngx_http_certrole_session_sid_ctx(ctx, srv->id) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "certrole: cannot set the session id context");
+        return NGX_ERROR;
+    }
+
+    /* 0-RTT requests would be served on the session's stored verdict,
+     * before the resumed session is judged again: no early data where
+     * certrole judges (ngx_http_ssl_module enabled it already). */
+    if (sscf->early_data) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "certrole: \"ssl_early_data\" is ignored in a server "
+                      "whose client certificates certrole verifies");
+    }
+    if (!SSL_CTX_set_max_early_data(ctx, 0)) {
+        return NGX_ERROR;
+    }
 
     if (SSL_CTX_set_ex_data(ctx, ngx_http_certrole_ctx_index, srv) == 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -378,6 +345,7 @@ ngx_http_certrole_handshake_init(ngx_conf_t *cf,
     ngx_http_ssl_srv_conf_t       *sscf;
     ngx_http_certrole_loc_conf_t  *lcf;
     ngx_http_certrole_srv_conf_t  *scf;
+    ngx_http_certrole_policy_t    *policy;
     ngx_uint_t                     s;
 
     /* No ex_data callbacks: see ngx_http_certrole_init_ex_index(). */
@@ -397,9 +365,13 @@ ngx_http_certrole_handshake_init(ngx_conf_t *cf,
         lcf = cscfp[s]->ctx->loc_conf[ngx_http_certrole_module.ctx_index];
         scf = cscfp[s]->ctx->srv_conf[ngx_http_certrole_module.ctx_index];
 
-        if (sscf == NULL || sscf->ssl.ctx == NULL || lcf == NULL
-            || lcf->policy == NULL || sscf->verify == 0)
-        {
+        if (sscf == NULL || sscf->ssl.ctx == NULL) {
+            continue;
+        }
+        SSL_CTX_set_allow_early_data_cb(sscf->ssl.ctx,
+                                        ngx_http_certrole_allow_early_data,
+                                        NULL);
+        if (lcf == NULL || lcf->policy == NULL || sscf->verify == 0) {
             continue;
         }
 
@@ -412,7 +384,20 @@ ngx_http_certrole_handshake_init(ngx_conf_t *cf,
             continue;
         }
 
-        if (ngx_http_certrole_handshake_server(cf, lcf->policy, sscf)
+        /* The handshake can judge under one policy only: the one every
+         * "certrole on" below this server names. Where they differ, or
+         * differ from the server's own, each request is judged in the
+         * access phase and the handshake stays nginx's. */
+        policy = scf->used ? scf->on_policy : lcf->policy;
+        if (scf->mixed || policy != lcf->policy) {
+            ngx_log_error(NGX_LOG_INFO, cf->log, 0,
+                          "certrole: a server turns certrole on under more "
+                          "than one policy: its TLS handshake keeps "
+                          "nginx's own client certificate verification");
+            continue;
+        }
+
+        if (ngx_http_certrole_handshake_server(cf, policy, sscf)
             != NGX_OK)
         {
             return NGX_ERROR;

@@ -200,6 +200,11 @@ ngx_http_certrole_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
         scf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_certrole_module);
         scf->used = 1;
+        if (scf->on_policy == NULL) {
+            scf->on_policy = conf->policy;
+        } else if (scf->on_policy != conf->policy) {
+            scf->mixed = 1;
+        }
     }
 
     /* Fail closed at configuration time rather than at request time. */
@@ -373,6 +378,14 @@ ngx_http_certrole_init(ngx_conf_t *cf)
     if (ngx_http_certrole_handshake_init(cf, cmcf) != NGX_OK) {
         return NGX_ERROR;
     }
+#endif
+
+#if (NGX_HTTP_SSL)
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+    *h = ngx_http_certrole_session_check;
 #endif
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
