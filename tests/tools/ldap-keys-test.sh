@@ -22,13 +22,19 @@ for f in "$code" "$page"; do
     [ -f "$f" ] || { error "$f is missing"; summary; }
 done
 
-# The parser: parse_one() compares the key against each name in turn
-# (strcmp(key, "uri"), ...). Only its body is read, so comparisons of
-# values (strcmp(v, "yes")) or elsewhere in the file do not count.
+# The parser: the simple_args table names the keys that only store a
+# value ({ "base", ARG_DN, ... }); parse_one() compares the key against
+# each other name in turn (strcmp(key, "uri"), ...). Only those two are
+# read, so comparisons of values (strcmp(v, "yes")) or elsewhere in the
+# file do not count.
+table=$(awk '/simple_args\[\] = \{/ { on = 1 } on { print } on && /^};/ { exit }' "$code")
 body=$(awk '/^static int parse_one\(/ { on = 1 } on { print } on && /^}/ { exit }' "$code")
-code_keys=$(printf '%s\n' "$body" |
-            grep -oE 'str(case)?cmp[[:space:]]*\([[:space:]]*key[[:space:]]*,[[:space:]]*"[^"]*"' |
-            sed -E 's/.*"([^"]*)"$/\1/' | sort || true)
+code_keys=$( { printf '%s\n' "$table" |
+               grep -oE '^[[:space:]]*\{[[:space:]]*"[^"]*"[[:space:]]*,[[:space:]]*ARG_' |
+               sed -E 's/.*"([^"]*)".*/\1/'
+               printf '%s\n' "$body" |
+               grep -oE 'str(case)?cmp[[:space:]]*\([[:space:]]*key[[:space:]]*,[[:space:]]*"[^"]*"' |
+               sed -E 's/.*"([^"]*)"$/\1/'; } | sort || true)
 # The key buffer of cr_ldap_config_parse(): a longer key never reaches
 # parse_one().
 keymax=$(grep -oE 'char key\[[0-9]+\]' "$code" | head -n 1 | grep -oE '[0-9]+' || true)
@@ -40,7 +46,7 @@ page_keys=$(awk 'tp { print } { tp = ($0 ~ /^\.TP/) }' "$page" |
             sed -nE 's/^\.B[IR]?[[:space:]]+"?([a-z][a-z0-9-]*)=.*/\1/p' | sort || true)
 
 if [ -z "$body" ] || [ -z "$code_keys" ]; then
-    error "no keys found in parse_one() of $code: has the parser changed shape?"
+    error "no keys found in simple_args[] and parse_one() of $code: has the parser changed shape?"
 fi
 if [ -z "$page_keys" ]; then
     error "no documented keys (.TP then .B/.BI/.BR key=) found in $page"

@@ -381,11 +381,14 @@ static int parse_one(struct cr_ldap_config *c, const char *key, const char *v,
         else if (!strcmp(v, "filter")) c->map = CR_LDAP_MAP_FILTER;
         else if (!strcmp(v, "certificate")) c->map = CR_LDAP_MAP_CERTIFICATE;
         else return fail(err, errlen, "map=%s: expected dn, filter or certificate", v);
-    } else if (!strcmp(key, "filter") || !strcmp(key, "group-filter")) {
-        int user = !strcmp(key, "filter");
-        if (cr_ldap_filter_check(v, user, err, errlen) != 0)
+    } else if (!strcmp(key, "filter")) {
+        if (cr_ldap_filter_check(v, 1, err, errlen) != 0)
             return -1;
-        nomem = str_arg(v, user ? &c->filter : &c->group_filter);
+        nomem = str_arg(v, &c->filter);
+    } else if (!strcmp(key, "group-filter")) {
+        if (cr_ldap_filter_check(v, 0, err, errlen) != 0)
+            return -1;
+        nomem = str_arg(v, &c->group_filter);
     } else if (!strcmp(key, "user-attr")) {
         free(c->user_attr);
         c->user_attr = NULL;
