@@ -233,6 +233,46 @@ ngx_http_certrole_session_chain(SSL *ssl)
 }
 
 
+/* What a connection's session says, read once per connection: parsing
+ * the kept intermediates on every request cost a keepalive request more
+ * than a verification does. The session does not change under a
+ * connection (nginx refuses renegotiation). */
+typedef struct {
+    ngx_uint_t  state;
+    u_char      id[NGX_HTTP_CERTROLE_ID_LEN];
+} ngx_http_certrole_session_seen_t;
+
+static int  ngx_http_certrole_session_seen_index = -1;
+
+
+static ngx_http_certrole_session_seen_t *
+ngx_http_certrole_session_seen(ngx_connection_t *c, SSL *ssl)
+{
+    ngx_http_certrole_session_seen_t  *seen;
+
+    if (ngx_http_certrole_session_seen_index < 0) {
+        ngx_http_certrole_session_seen_index =
+            SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        if (ngx_http_certrole_session_seen_index < 0) {
+            return NULL;
+        }
+    }
+    seen = SSL_get_ex_data(ssl, ngx_http_certrole_session_seen_index);
+    if (seen != NULL) {
+        return seen;
+    }
+    seen = ngx_palloc(c->pool, sizeof(*seen));
+    if (seen == NULL) {
+        return NULL;
+    }
+    seen->state = ngx_http_certrole_session_read(ssl, seen->id, NULL);
+    if (!SSL_set_ex_data(ssl, ngx_http_certrole_session_seen_index, seen)) {
+        return NULL;
+    }
+    return seen;
+}
+
+
 /* Post-read phase: the request's server must be one the connection's
  * verdict was made for. */
 ngx_int_t
@@ -242,8 +282,7 @@ ngx_http_certrole_session_check(ngx_http_request_t *r)
     ngx_connection_t         *c;
     SSL                      *ssl;
     const u_char             *want;
-    u_char                    have[NGX_HTTP_CERTROLE_ID_LEN];
-    ngx_uint_t                state;
+    ngx_http_certrole_session_seen_t  *seen;
 
     sscf = ngx_http_get_module_srv_conf(r, ngx_http_ssl_module);
     if (sscf == NULL || sscf->verify == 0 || r->connection->ssl == NULL)
@@ -261,11 +300,14 @@ ngx_http_certrole_session_check(ngx_http_request_t *r)
 
     want = sscf->ssl.ctx ? ngx_http_certrole_handshake_ident(sscf->ssl.ctx)
                          : NULL;
-    state = ngx_http_certrole_session_read(ssl, have, NULL);
+    seen = ngx_http_certrole_session_seen(c, ssl);
+    if (seen == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;   /* never an unchecked pass */
+    }
 
-    if ((want == NULL && state == NGX_HTTP_CERTROLE_SESS_NONE)
-        || (want != NULL && state == NGX_HTTP_CERTROLE_SESS_OURS
-            && ngx_memcmp(want, have, NGX_HTTP_CERTROLE_ID_LEN) == 0))
+    if ((want == NULL && seen->state == NGX_HTTP_CERTROLE_SESS_NONE)
+        || (want != NULL && seen->state == NGX_HTTP_CERTROLE_SESS_OURS
+            && ngx_memcmp(want, seen->id, NGX_HTTP_CERTROLE_ID_LEN) == 0))
     {
         return NGX_DECLINED;
     }
