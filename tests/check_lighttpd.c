@@ -314,6 +314,12 @@ START_TEST(a_new_crl_applies_without_restart)
 }
 END_TEST
 
+/* A POST the authorizer refuses is answered before lighttpd reads its
+ * body; over HTTP/2 curl then sometimes reports a stream error (92)
+ * instead of the 403, so these requests use HTTP/1.1: the method rule is
+ * what they test, not the framing. */
+#define POST_BODY "--http1.1 -d 'amount=1'"
+
 START_TEST(require_rules_apply_to_the_method)
 {
     struct lt l;
@@ -324,12 +330,12 @@ START_TEST(require_rules_apply_to_the_method)
     ck_assert_msg(body && strstr(body, "method=[GET]"), "%s", body ? body : "");
     free(body);
     /* POST under /InvoiceService/ needs invoice-write, which crm lacks */
-    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", "-d 'amount=1'",
+    ck_assert_int_eq(get(&l, "client-chain.pem", "client.key", POST_BODY,
                          "/InvoiceService/list", NULL), 403);
     assert_auth_log(&l, "POST /InvoiceService/list: forbidden (status 403)");
     /* no POST rule covers /public/: any mapped peer may POST there */
     body = NULL;
-    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", "-d 'amount=1'",
+    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", POST_BODY,
                          "/public/info", &body), 200);
     ck_assert_msg(body && strstr(body, "user=[guest]") && strstr(body, "method=[POST]"),
                   "%s", body ? body : "");
@@ -342,7 +348,7 @@ START_TEST(require_rules_apply_to_the_method)
                          "\"" GUEST_DN "\" guest user=guest\n");
     int st = 0;
     for (int i = 0; i < 30 && st != 200; i++) {
-        st = get(&l, "client-chain.pem", "client.key", "-d 'amount=1'", "/InvoiceService/list", NULL);
+        st = get(&l, "client-chain.pem", "client.key", POST_BODY, "/InvoiceService/list", NULL);
         if (st != 200)
             wt_sleep_ms(100);
     }
@@ -352,7 +358,7 @@ START_TEST(require_rules_apply_to_the_method)
     ck_assert_msg(body && strstr(body, "roles=[invoice-readonly,invoice-write]"), "%s", body ? body : "");
     free(body);
     /* the guest still may not POST there */
-    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", "-d 'amount=1'",
+    ck_assert_int_eq(get(&l, "norole-chain.pem", "norole.key", POST_BODY,
                          "/InvoiceService/list", NULL), 403);
     free(realm);
     lt_stop(&l);
