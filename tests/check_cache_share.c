@@ -288,6 +288,59 @@ START_TEST(threads_share_one_cached_result)
 }
 END_TEST
 
+/* The first line of buf (without its newline), malloc'd; *rest after it. */
+static char *first_line(const char *buf, const char **rest)
+{
+    const char *nl = strchr(buf, '\n');
+    ck_assert_ptr_nonnull(nl);
+    *rest = nl + 1;
+    return strndup(buf, (size_t)(nl - buf));
+}
+
+/* A hit's line starts with a head rendered once, when the result was
+ * stored: it must be the miss's line byte for byte, for an allow and for
+ * a cached denial, and with the per-caller peer and resource after it. */
+START_TEST(audit_head_of_a_hit_is_the_miss_line)
+{
+    char *dir;
+    certrole_ctx *ctx = open_ctx(&dir, "option cache-ttl=300 deny-ttl=30 audit=yes");
+    static const char *const files[] = { "client-chain.pem", "norole-chain.pem" };
+    for (size_t i = 0; i < 2; i++) {
+        struct lines l;
+        memset(&l, 0, sizeof l);
+        certrole_set_log(ctx, collect, &l);
+        certrole_result *miss = verify_file(ctx, files[i]);
+        certrole_result *hit = verify_file(ctx, files[i]);
+        ck_assert_msg(!certrole_result_cached(miss) && certrole_result_cached(hit), "%s",
+                      files[i]);
+        ck_assert_int_eq(certrole_result_code(miss), certrole_result_code(hit));
+        ck_assert_int_eq(certrole_result_allowed(miss), i == 0);
+        const char *rest, *end;
+        char *a = first_line(l.buf, &rest), *b = first_line(rest, &end);
+        ck_assert_str_eq(a, b);
+        ck_assert_str_eq(end, "");
+        free(a);
+        free(b);
+        l.len = 0;
+        l.buf[0] = '\0';
+        ck_assert_int_eq(certrole_result_set_peer(miss, "192.0.2.7"), CERTROLE_OK);
+        ck_assert_int_eq(certrole_result_set_peer(hit, "192.0.2.7"), CERTROLE_OK);
+        certrole_code want = certrole_authorize(ctx, miss, "GET", "/report");
+        ck_assert_int_eq(certrole_authorize(ctx, hit, "GET", "/report"), want);
+        a = first_line(l.buf, &rest);
+        b = first_line(rest, &end);
+        ck_assert_str_eq(a, b);
+        ck_assert_msg(strstr(a, " peer=\"192.0.2.7\" resource=\"GET /report\""), "%s", a);
+        free(a);
+        free(b);
+        certrole_result_free(miss);
+        certrole_result_free(hit);
+        certrole_set_log(ctx, quiet, NULL);
+    }
+    close_ctx(ctx, dir);
+}
+END_TEST
+
 START_TEST(audit_line_identical_on_a_hit_and_escaped)
 {
     char *dir;
@@ -356,6 +409,7 @@ static Suite *suite(void)
     tcase_add_test(t, hits_held_across_reloads_keep_their_generation);
     tcase_add_test(t, threads_share_one_cached_result);
     tcase_add_test(t, audit_line_identical_on_a_hit_and_escaped);
+    tcase_add_test(t, audit_head_of_a_hit_is_the_miss_line);
     suite_add_tcase(s, t);
     return s;
 }

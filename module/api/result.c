@@ -140,6 +140,7 @@ static void destroy(certrole_result *r)
         free(r->roles[i]);
     free(r->roles);
     free(r->peer);
+    free(r->audit_head);
     free(r);
 }
 
@@ -151,6 +152,15 @@ certrole_result *cr_result_share(const certrole_result *r)
     s->cached = 1;
     s->shared = 1;
     atomic_init(&s->refs, 1);
+    if (s->dec && s->dec->audit) {
+        struct cr_audit a = {
+            .code = s->code, .subject = s->id.subject, .user = s->user, .realm = s->realm,
+            .fingerprint = s->id.fingerprint,
+        };
+        /* NULL (no memory) only means each hit renders the line whole */
+        if ((s->audit_head = cr_log_audit_head(&a)) != NULL)
+            s->audit_head_len = strlen(s->audit_head);
+    }
     return s;
 }
 
@@ -172,9 +182,12 @@ void cr_result_release(certrole_result *s)
 
 certrole_result *cr_result_view(certrole_result *s)
 {
-    certrole_result *v = calloc(1, sizeof *v);
+    /* malloc, not calloc: glibc's calloc bypasses its per-thread cache,
+     * and this is the cached path's one allocation. */
+    certrole_result *v = malloc(sizeof *v);
     if (!v)
         return NULL;
+    *v = (certrole_result){ .code = s->code };
     /* Borrowed pointers (s is immutable); field by field, so s->refs,
      * which other threads change, is never read here. */
     v->code = s->code;
@@ -189,6 +202,8 @@ certrole_result *cr_result_view(certrole_result *s)
     v->n_roles = s->n_roles;
     v->cached = s->cached;
     v->dec = s->dec;
+    v->audit_head = s->audit_head;
+    v->audit_head_len = s->audit_head_len;
     atomic_init(&v->refs, 0);
     v->base = s;
     return v;
@@ -452,5 +467,9 @@ void cr_result_audit(const struct cr_log *l, const certrole_result *r, certrole_
         .fingerprint = r->id.fingerprint, .peer = r->peer, .method = method, .path = path,
         .message = why ? why : r->message,
     };
+    if (r->audit_head && code == r->code) {   /* the head was rendered for r->code */
+        a.head = r->audit_head;
+        a.head_len = r->audit_head_len;
+    }
     cr_log_audit(l, &a);
 }

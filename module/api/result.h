@@ -33,6 +33,11 @@ struct certrole_result {
      * whose fields borrow the shared result's, which base holds. */
     char *peer;
     certrole_result *base;       /* a view's shared result, else NULL */
+    /* A shared result's audit line head (cr_log_audit_head), rendered
+     * once when audit is on, so a hit does not escape the same names
+     * again; NULL otherwise. A view borrows its base's. */
+    char *audit_head;
+    size_t audit_head_len;
 };
 
 /* New zeroed result holding a reference on dec (may be NULL). */

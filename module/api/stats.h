@@ -23,9 +23,11 @@ extern const double cr_stats_bucket_le[CR_STATS_BUCKETS - 1];
 
 enum cr_stats_path { CR_STATS_HIT, CR_STATS_MISS, CR_STATS_UNCACHED };
 
+/* By path and code, so a decision is one atomic add (the cached path
+ * pays for every one); column CERTROLE_CODE_COUNT counts codes out of
+ * range. */
 struct cr_stats_slot {
-    atomic_ullong path[3];                    /* by enum cr_stats_path */
-    atomic_ullong by_code[CERTROLE_CODE_COUNT];
+    atomic_ullong count[3][CERTROLE_CODE_COUNT + 1];   /* [enum cr_stats_path][code] */
 } __attribute__((aligned(64)));
 
 struct cr_stats_hist {
@@ -63,9 +65,8 @@ static inline void cr_stats_decision(struct cr_stats *s, unsigned slot,
                                      enum cr_stats_path path, certrole_code code)
 {
     struct cr_stats_slot *sl = &s->slot[slot & (CR_STATS_SLOTS - 1)];
-    atomic_fetch_add_explicit(&sl->path[path], 1, memory_order_relaxed);
-    if ((unsigned)code < CERTROLE_CODE_COUNT)
-        atomic_fetch_add_explicit(&sl->by_code[code], 1, memory_order_relaxed);
+    unsigned c = (unsigned)code < CERTROLE_CODE_COUNT ? (unsigned)code : CERTROLE_CODE_COUNT;
+    atomic_fetch_add_explicit(&sl->count[path][c], 1, memory_order_relaxed);
 }
 
 void cr_stats_observe(struct cr_stats_hist *h, unsigned long long ns);

@@ -73,12 +73,14 @@ certrole_stats *certrole_stats_get(certrole_ctx *ctx)
     if (!out)
         return NULL;
     struct cr_stats *s = &ctx->stats;
-    for (size_t i = 0; i < CR_STATS_SLOTS; i++) {
+    for (size_t i = 0; i < CR_STATS_SLOTS; i++)
         for (int p = 0; p < 3; p++)
-            out->path[p] += ld(&s->slot[i].path[p]);
-        for (size_t c = 0; c < CERTROLE_CODE_COUNT; c++)
-            out->by_code[c] += ld(&s->slot[i].by_code[c]);
-    }
+            for (size_t c = 0; c <= CERTROLE_CODE_COUNT; c++) {
+                unsigned long long n = ld(&s->slot[i].count[p][c]);
+                out->path[p] += n;
+                if (c < CERTROLE_CODE_COUNT)
+                    out->by_code[c] += n;
+            }
     out->reloads = ld(&s->reloads);
     out->reload_failures = ld(&s->reload_failures);
     out->shared_hits = ld(&s->shared_hits);

@@ -176,31 +176,81 @@ static char *field_put(char *o, const struct field *f)
     return o;
 }
 
+/* The head of the line: what a cached result repeats on every hit
+ * (decision, code, subject, user, realm, sha256). */
+struct head {
+    const char *decision, *name, *fp;
+    size_t dl, nl, fl;
+    struct field f[3];
+};
+
+static void head_set(struct head *h, const struct cr_audit *a)
+{
+    h->decision = a->code == CERTROLE_OK ? "decision=allow code=" : "decision=deny code=";
+    h->name = certrole_code_name(a->code);
+    h->dl = strlen(h->decision);
+    h->nl = strlen(h->name);
+    h->fp = a->fingerprint;
+    /* sha256=%.64s: at most 64 bytes of the fingerprint */
+    h->fl = h->fp ? strnlen(h->fp, 64) : 0;
+    field_set(&h->f[0], "subject", a->subject, NULL);
+    field_set(&h->f[1], "user", a->user, NULL);
+    field_set(&h->f[2], "realm", a->realm, NULL);
+}
+
+static size_t head_len(const struct head *h, int exact)
+{
+    size_t n = h->dl + h->nl + (h->fp ? 8 + h->fl : 0);
+    for (size_t i = 0; i < 3; i++)
+        n += field_len(&h->f[i], exact);
+    return n;
+}
+
+static char *head_put(char *o, const struct head *h)
+{
+    o = put(o, h->decision, h->dl);
+    o = put(o, h->name, h->nl);
+    for (size_t i = 0; i < 3; i++)
+        o = field_put(o, &h->f[i]);
+    if (h->fp) {
+        o = put(o, " sha256=", 8);
+        o = put(o, h->fp, h->fl);
+    }
+    return o;
+}
+
+char *cr_log_audit_head(const struct cr_audit *a)
+{
+    struct head h;
+    head_set(&h, a);
+    char *out = malloc(head_len(&h, 1) + 1);
+    if (out)
+        *head_put(out, &h) = '\0';
+    return out;
+}
+
 void cr_log_audit(const struct cr_log *l, const struct cr_audit *a)
 {
-    struct field f[6];
+    struct field f[3];
     size_t nf = 0;
-    certrole_code code = a->code;
-    field_set(&f[nf++], "subject", a->subject, NULL);
-    field_set(&f[nf++], "user", a->user, NULL);
-    field_set(&f[nf++], "realm", a->realm, NULL);
     if (a->peer)
         field_set(&f[nf++], "peer", a->peer, NULL);
     if (a->method || a->path)
         field_set(&f[nf++], "resource", a->method ? a->method : "*", a->path ? a->path : "/");
-    if (code != CERTROLE_OK)
+    if (a->code != CERTROLE_OK)
         field_set(&f[nf++], "message", a->message, NULL);
-    const char *decision = code == CERTROLE_OK ? "decision=allow code=" : "decision=deny code=";
-    const char *name = certrole_code_name(code);
-    size_t dl = strlen(decision), nl = strlen(name);
-    /* sha256=%.64s: at most 64 bytes of the fingerprint */
-    size_t fl = a->fingerprint ? strnlen(a->fingerprint, 64) : 0;
-    size_t fixed = dl + nl + (a->fingerprint ? 8 + fl : 0) + 1, len = fixed;
+    struct head h;
+    size_t hl = a->head ? a->head_len : 0;
+    if (!a->head) {
+        head_set(&h, a);
+        hl = head_len(&h, 0);
+    }
+    size_t len = hl + 1;
     for (size_t i = 0; i < nf; i++)
         len += field_len(&f[i], 0);
     char stackbuf[2048], *heap = NULL, *line = stackbuf;
     if (len > sizeof stackbuf) {
-        len = fixed;
+        len = (a->head ? hl : head_len(&h, 1)) + 1;
         for (size_t i = 0; i < nf; i++)
             len += field_len(&f[i], 1);
     }
@@ -208,15 +258,8 @@ void cr_log_audit(const struct cr_log *l, const struct cr_audit *a)
         emit(l, CERTROLE_LOG_NOTICE, "decision=deny code=no_memory");
         return;
     }
-    char *o = put(line, decision, dl);
-    o = put(o, name, nl);
-    for (size_t i = 0; i < 3; i++)
-        o = field_put(o, &f[i]);
-    if (a->fingerprint) {
-        o = put(o, " sha256=", 8);
-        o = put(o, a->fingerprint, fl);
-    }
-    for (size_t i = 3; i < nf; i++)
+    char *o = a->head ? put(line, a->head, hl) : head_put(line, &h);
+    for (size_t i = 0; i < nf; i++)
         o = field_put(o, &f[i]);
     *o = '\0';
     emit(l, CERTROLE_LOG_NOTICE, line);

@@ -30,8 +30,16 @@ struct cr_audit {
     const char *subject, *user, *realm, *fingerprint, *peer;
     const char *method, *path;   /* NULL, NULL: a verification only */
     const char *message;         /* a denial's explanation */
+    /* Optional: cr_log_audit_head of the same code, subject, user, realm
+     * and fingerprint, head_len bytes long; then those are not read. */
+    const char *head;
+    size_t head_len;
 };
 
+/* The start of a's line that depends only on code, subject, user, realm
+ * and fingerprint, rendered once for a result the cache serves many
+ * times. malloc'd; NULL on no memory. */
+char *cr_log_audit_head(const struct cr_audit *a);
 /* Writes the audit line at CERTROLE_LOG_NOTICE. */
 void cr_log_audit(const struct cr_log *l, const struct cr_audit *a);
 #endif

@@ -233,8 +233,13 @@ certrole_code cr_verify(certrole_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted
     *res = NULL;
     if (!ctx)
         return CERTROLE_E_INVALID_ARGUMENT;
+    /* field by field: zeroing the key buffer too costs the cached path */
     struct lookup l;
-    memset(&l, 0, sizeof l);
+    l.cfg = NULL;
+    l.key.n = 0;
+    l.now = 0;
+    l.use_cache = l.shared = 0;
+    l.slot = 0;
     int decoded = input_code == CERTROLE_OK && leaf;
     int found = lookup(ctx, leaf, untrusted, decoded && !input_msg, &l, res);
     if (found < 0)
