@@ -101,6 +101,66 @@ ngx_http_certrole_session_sid_ctx(SSL_CTX *ctx, const u_char *id)
 }
 
 
+/* What a connection's session says, read once per connection: parsing
+ * the kept intermediates on every request cost a keepalive request more
+ * than a verification does. The session does not change under a
+ * connection (nginx refuses renegotiation). */
+typedef struct {
+    ngx_uint_t  state;
+    u_char      id[NGX_HTTP_CERTROLE_ID_LEN];
+} ngx_http_certrole_session_seen_t;
+
+static int  ngx_http_certrole_session_seen_index = -1;
+
+static ngx_uint_t ngx_http_certrole_session_read(SSL *ssl, u_char *id,
+    STACK_OF(X509) **chain);
+
+
+/* The connection's record of its session, made when missing (state and
+ * id then unset): NULL when out of memory. *made says which. */
+static ngx_http_certrole_session_seen_t *
+ngx_http_certrole_session_seen_get(ngx_connection_t *c, SSL *ssl,
+    ngx_uint_t *made)
+{
+    ngx_http_certrole_session_seen_t  *seen;
+
+    *made = 0;
+    if (ngx_http_certrole_session_seen_index < 0) {
+        ngx_http_certrole_session_seen_index =
+            SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        if (ngx_http_certrole_session_seen_index < 0) {
+            return NULL;
+        }
+    }
+    seen = SSL_get_ex_data(ssl, ngx_http_certrole_session_seen_index);
+    if (seen != NULL) {
+        return seen;
+    }
+    seen = ngx_palloc(c->pool, sizeof(*seen));
+    if (seen == NULL
+        || !SSL_set_ex_data(ssl, ngx_http_certrole_session_seen_index, seen))
+    {
+        return NULL;
+    }
+    *made = 1;
+    return seen;
+}
+
+
+static ngx_http_certrole_session_seen_t *
+ngx_http_certrole_session_seen(ngx_connection_t *c, SSL *ssl)
+{
+    ngx_http_certrole_session_seen_t  *seen;
+    ngx_uint_t                         made;
+
+    seen = ngx_http_certrole_session_seen_get(c, ssl, &made);
+    if (seen != NULL && made) {
+        seen->state = ngx_http_certrole_session_read(ssl, seen->id, NULL);
+    }
+    return seen;
+}
+
+
 /* Stores the verdict identity and, when they fit, the intermediates with
  * the session. NGX_ERROR when the identity could not be stored. */
 ngx_int_t
@@ -111,6 +171,9 @@ ngx_http_certrole_session_keep(ngx_connection_t *c, SSL *ssl,
     size_t        len;
     u_char       *buf, *p, flag;
     int           i, n, ok;
+    ngx_uint_t    made;
+
+    ngx_http_certrole_session_seen_t  *seen;
 
     sess = SSL_get_session(ssl);
     if (sess == NULL) {
@@ -146,7 +209,21 @@ ngx_http_certrole_session_keep(ngx_connection_t *c, SSL *ssl,
 
     ok = SSL_SESSION_set1_ticket_appdata(sess, buf, len);
     ngx_free(buf);
-    return ok ? NGX_OK : NGX_ERROR;
+    if (!ok) {
+        return NGX_ERROR;
+    }
+
+    /* What the post-read check would read back is what was just written:
+     * note it for this connection, rather than parse the intermediates
+     * again there (a d2i_X509 costs about as much as the verification a
+     * returning client's cache hit saves). */
+    seen = ngx_http_certrole_session_seen_get(c, ssl, &made);
+    if (seen == NULL) {
+        return NGX_ERROR;
+    }
+    seen->state = NGX_HTTP_CERTROLE_SESS_OURS;
+    ngx_memcpy(seen->id, id, NGX_HTTP_CERTROLE_ID_LEN);
+    return NGX_OK;
 }
 
 
@@ -230,46 +307,6 @@ ngx_http_certrole_session_chain(SSL *ssl)
         return NULL;
     }
     return chain;
-}
-
-
-/* What a connection's session says, read once per connection: parsing
- * the kept intermediates on every request cost a keepalive request more
- * than a verification does. The session does not change under a
- * connection (nginx refuses renegotiation). */
-typedef struct {
-    ngx_uint_t  state;
-    u_char      id[NGX_HTTP_CERTROLE_ID_LEN];
-} ngx_http_certrole_session_seen_t;
-
-static int  ngx_http_certrole_session_seen_index = -1;
-
-
-static ngx_http_certrole_session_seen_t *
-ngx_http_certrole_session_seen(ngx_connection_t *c, SSL *ssl)
-{
-    ngx_http_certrole_session_seen_t  *seen;
-
-    if (ngx_http_certrole_session_seen_index < 0) {
-        ngx_http_certrole_session_seen_index =
-            SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-        if (ngx_http_certrole_session_seen_index < 0) {
-            return NULL;
-        }
-    }
-    seen = SSL_get_ex_data(ssl, ngx_http_certrole_session_seen_index);
-    if (seen != NULL) {
-        return seen;
-    }
-    seen = ngx_palloc(c->pool, sizeof(*seen));
-    if (seen == NULL) {
-        return NULL;
-    }
-    seen->state = ngx_http_certrole_session_read(ssl, seen->id, NULL);
-    if (!SSL_set_ex_data(ssl, ngx_http_certrole_session_seen_index, seen)) {
-        return NULL;
-    }
-    return seen;
 }
 
 
