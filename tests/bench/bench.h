@@ -8,6 +8,7 @@
 #ifndef CERTROLE_BENCH_H
 #define CERTROLE_BENCH_H
 #include <stddef.h>
+#include <sys/types.h>
 #include <openssl/x509.h>
 #include "certrole.h"
 
@@ -124,17 +125,35 @@ struct bench_pool {
     int n;
     X509 *inter;                /* int-ca, sent after each leaf */
     EVP_PKEY *key;
+    X509 *server;               /* a P-256 server certificate from int-ca, */
+    EVP_PKEY *server_key;       /* CN=127.0.0.1, for the servers' second key */
 };
 int bench_pool_make(struct bench_pool *p, int n);
 void bench_pool_free(struct bench_pool *p);
+/* Writes the P-256 server certificate + int-ca (chain) and its key. 0 or -1. */
+int bench_pool_write_server(const struct bench_pool *p, const char *chain, const char *key);
 /* One file-realm line per certificate, "DN" roles (malloc'd, or NULL). */
 char *bench_pool_realm(const struct bench_pool *p, const char *roles);
 /* Full handshakes per second from nproc forked client processes, each
  * connection a new TLS session (never resumed) sending one GET that must
  * answer 200: 'total' handshakes, the j-th presenting certificate
- * first + j % ncerts of the pool. -1 on error (recorded). */
-double bench_hs_forked(int port, const struct bench_pool *p, const char *path, int first,
-                       int ncerts, int total, int nproc);
+ * first + j % ncerts of the pool, the server answering with the key type
+ * asked for. The clients run on client_cpu (-1: anywhere). -1 on error
+ * (recorded). */
+enum bench_server_key { BENCH_SERVER_RSA2048, BENCH_SERVER_P256 };
+struct bench_hs {
+    int port;
+    const char *path;
+    int first, ncerts, total, nproc;
+    enum bench_server_key server_key;
+    int client_cpu;
+};
+double bench_hs_forked(const struct bench_pool *p, const struct bench_hs *h);
+
+/* A child process of parent (the first found in /proc), or -1. */
+pid_t bench_child_of(pid_t parent);
+/* CPU seconds process pid has used so far (its CPU-time clock), or -1. */
+double bench_cpu_of(pid_t pid);
 
 /* Runs fn as one Check test in this process (CK_NOFORK), so helpers that
  * assert through Check (testutil, the slapd fixture) may be used; a

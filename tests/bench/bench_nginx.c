@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "bench.h"
 #include "testutil.h"
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct srv {
     char *dir;
     int port;
     pid_t pid;
+    pid_t worker;               /* its one worker process */
 };
 
 #define CONF_FMT \
@@ -31,6 +33,7 @@ struct srv {
     "error_log %s/error.log warn;\n" \
     "pid %s/nginx.pid;\n" \
     "worker_processes 1;\n" \
+    "%s" \
     "events { worker_connections 256; }\n" \
     "http {\n" \
     "    client_body_temp_path %s/body; proxy_temp_path %s/proxy;\n" \
@@ -42,6 +45,8 @@ struct srv {
     "        listen 127.0.0.1:%d ssl;\n" \
     "        ssl_certificate %s/server-chain.pem;\n" \
     "        ssl_certificate_key %s/server.key;\n" \
+    "        ssl_certificate %s/server-p256-chain.pem;\n" \
+    "        ssl_certificate_key %s/server-p256.key;\n" \
     "        ssl_verify_client on;\n" \
     "        ssl_client_certificate %s/ca-file.pem;\n" \
     "        ssl_crl %s/crl.pem;\n" \
@@ -52,7 +57,17 @@ struct srv {
     "    }\n" \
     "}\n"
 
-static int srv_start(struct srv *s, const char *nginx, const char *module, const char *realm_text)
+/* With two CPUs or more, nginx's one worker runs on CPU 0 and the
+ * handshake clients on CPU 1 (bench_hs): a full handshake costs the
+ * client about as much as the server, and sharing CPUs with the clients
+ * would measure the machine, not the server. -1: no pinning. */
+static int client_cpu(void)
+{
+    return sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 1 : -1;
+}
+
+static int srv_start(struct srv *s, const char *nginx, const char *module, const char *realm_text,
+                     const struct bench_pool *pool)
 {
     memset(s, 0, sizeof *s);
     const char *pki = getenv("CERTROLE_PKI");
@@ -76,11 +91,14 @@ static int srv_start(struct srv *s, const char *nginx, const char *module, const
     char *cp = module ? bench_strf("    certrole_policy %s;\n", pol) : strdup("");
     char *on = module ? strdup("        certrole on;\n") : strdup("");
     char *req = module ? strdup("            certrole_require admin;\n") : strdup("");
-    char *conf = bench_strf(CONF_FMT, lm ? lm : "", d, d, d, d, d, d, d, cp ? cp : "", s->port,
-                            pki, pki, pki, pki, on ? on : "", d, req ? req : "");
+    const char *pin = client_cpu() >= 0 ? "worker_cpu_affinity 01;\n" : "";
+    char *conf = bench_strf(CONF_FMT, lm ? lm : "", d, d, pin, d, d, d, d, d, cp ? cp : "",
+                            s->port, pki, pki, d, d, pki, pki, on ? on : "", d, req ? req : "");
     char *confp = bench_strf("%s/nginx.conf", d), *log = bench_strf("%s/stderr.log", d);
+    char *ecc = bench_strf("%s/server-p256-chain.pem", d), *eck = bench_strf("%s/server-p256.key", d);
     int rc = -1;
-    if (!www || !page || !adm || !admpage || !realm || !pol || !policy || !conf || !confp || !log)
+    if (!www || !page || !adm || !admpage || !realm || !pol || !policy || !conf || !confp ||
+        !log || !ecc || !eck || bench_pool_write_server(pool, ecc, eck) < 0)
         goto out;
     char *mk = bench_strf("mkdir -p '%s' '%s'", www, adm);
     int mkrc = mk ? system(mk) : -1;
@@ -98,10 +116,17 @@ static int srv_start(struct srv *s, const char *nginx, const char *module, const
         free(el);
         goto out;
     }
+    for (int i = 0; i < 200 && (s->worker = bench_child_of(s->pid)) < 0; i++)
+        usleep(10000);
+    if (s->worker < 0) {
+        bench_error("nginx started no worker process");
+        goto out;
+    }
     rc = 0;
 out:
     free(www); free(page); free(adm); free(admpage); free(realm); free(pol); free(policy);
     free(lm); free(cp); free(on); free(req); free(conf); free(confp); free(log);
+    free(ecc); free(eck);
     return rc;
 }
 
@@ -171,47 +196,132 @@ static void ratio_row(const char *fig, double mod, double base, const char *unit
     bench_row(fig, m, target, ratio >= min);
 }
 
+/* The handshake figures, per server key type: new clients, then
+ * returning ones. */
+#define HS_FIGS 4
+static const struct hs_fig {
+    enum bench_server_key key;
+    int returning;
+    const char *what;
+} hs_figs[HS_FIGS] = {
+    { BENCH_SERVER_P256, 0, "new clients, P-256 server key" },
+    { BENCH_SERVER_P256, 1, "returning clients, P-256 server key" },
+    { BENCH_SERVER_RSA2048, 0, "new clients, RSA-2048 server key" },
+    { BENCH_SERVER_RSA2048, 1, "returning clients, RSA-2048 server key" },
+};
+
+/* The f-th handshake figure's load on port, in round r. */
+static struct bench_hs hs_load(int f, int r, int port, int np)
+{
+    /* new clients: a slice of the pool of their own per figure and round */
+    int new_slices = 0;
+    for (int k = 0; k < f; k++)
+        new_slices += !hs_figs[k].returning;
+    struct bench_hs h = {
+        .port = port, .path = PATH, .total = HS_TOTAL, .nproc = np,
+        .server_key = hs_figs[f].key, .client_cpu = client_cpu(),
+        .first = hs_figs[f].returning ? 0 : HS_FIRST + (new_slices * HS_ROUNDS + r) * HS_TOTAL,
+        .ncerts = hs_figs[f].returning ? HS_FEW : HS_TOTAL,
+    };
+    return h;
+}
+
+/* What the rounds measured, [figure][0 = nginx alone, 1 = the module]:
+ * the best round of each. */
+struct results {
+    double ka[2];               /* keepalive req/s */
+    double hs[HS_FIGS][2];      /* full handshakes/s */
+    double cpu[HS_FIGS][2];     /* worker CPU seconds per full handshake */
+};
+
+static void hs_failed(const struct srv *s, int module, int f)
+{
+    char *el = bench_strf("%s/error.log", s->dir);
+    char *t = el ? tu_read_file(el, NULL) : NULL;
+    bench_error("%s server, %s: its error log says: %s", module ? "the module's" : "the baseline",
+                hs_figs[f].what, t ? t : "(nothing)");
+    free(t);
+    free(el);
+}
+
 /* Round by round, figure by figure, the two servers one right after the
  * other (the order alternating), so that a change in the machine's load
- * falls on both: keepalive req/s, full handshakes from new clients, full
- * handshakes from returning clients. The best round of each is kept. */
+ * falls on both: keepalive req/s, then the handshake figures. 0, or -1
+ * on an error (recorded). */
+static int run_rounds(const struct srv *const s[2], const struct bench_pool *pool,
+                      const char *cert, const char *key, int np, struct results *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int f = 0; f < HS_FIGS; f++)
+        out->cpu[f][0] = out->cpu[f][1] = 1e9;
+    for (int r = 0; r < HS_ROUNDS; r++) {
+        for (int k = 0; k < 2; k++) {
+            int i = (r + k) % 2;
+            double x = bench_tls_load(s[i]->port, cert, key, PATH, 2, 1.0);
+            if (x < 0)
+                return -1;
+            if (x > out->ka[i])
+                out->ka[i] = x;
+        }
+        for (int f = 0; f < HS_FIGS; f++)
+            for (int k = 0; k < 2; k++) {
+                int i = (r + k + f + 1) % 2;
+                struct bench_hs h = hs_load(f, r, s[i]->port, np);
+                double c0 = bench_cpu_of(s[i]->worker);
+                double y = bench_hs_forked(pool, &h);
+                double c1 = bench_cpu_of(s[i]->worker);
+                if (y < 0) {
+                    hs_failed(s[i], i, f);
+                    return -1;
+                }
+                if (y > out->hs[f][i])
+                    out->hs[f][i] = y;
+                if (c0 >= 0 && c1 >= c0 && (c1 - c0) / h.total < out->cpu[f][i])
+                    out->cpu[f][i] = (c1 - c0) / h.total;
+            }
+    }
+    return 0;
+}
+
+static void report(const struct results *res, int np)
+{
+    ratio_row("nginx keepalive mTLS req/s, module / ssl_verify_client+ssl_crl only",
+              res->ka[1], res->ka[0], "req/s", ">= 0.99", 0.99);
+    for (int f = 0; f < HS_FIGS; f++) {
+        const char *target = hs_figs[f].returning ? ">= 1.10" : ">= 1.00";
+        double min = hs_figs[f].returning ? 1.10 : 1.00;
+        const double *cpu = res->cpu[f];
+        char fig[160], m[128];
+        snprintf(fig, sizeof fig, "nginx full handshakes/s, %s, %d procs, module / ssl_verify_client+ssl_crl",
+                 hs_figs[f].what, np);
+        ratio_row(fig, res->hs[f][1], res->hs[f][0], "hs/s", target, min);
+        snprintf(fig, sizeof fig, "nginx worker CPU per full handshake, %s, nginx alone / module",
+                 hs_figs[f].what);
+        snprintf(m, sizeof m, "%.3f (%.0f us vs %.0f us)", cpu[0] / cpu[1], cpu[1] * 1e6,
+                 cpu[0] * 1e6);
+        bench_row(fig, m, target, cpu[0] / cpu[1] >= min);
+    }
+}
+
 static void measure(const struct srv *base, const struct srv *mod, const struct bench_pool *pool,
                     const char *cert, const char *key)
 {
-    double ka[2] = { 0, 0 }, nw[2] = { 0, 0 }, rt[2] = { 0, 0 };
-    const struct srv *s[2] = { base, mod };
+    const struct srv *const s[2] = { base, mod };
     int np = hs_procs();
-    for (int r = 0; r < HS_ROUNDS; r++) {
-        double x[2], y[2], z[2];
-        for (int k = 0; k < 2; k++) {
-            int i = (r + k) % 2;
-            if ((x[i] = bench_tls_load(s[i]->port, cert, key, PATH, 2, 1.0)) < 0)
-                return;
-        }
-        for (int k = 0; k < 2; k++) {
-            int i = (r + k + 1) % 2;
-            if ((y[i] = bench_hs_forked(s[i]->port, pool, PATH, HS_FIRST + r * HS_TOTAL,
-                                        HS_TOTAL, HS_TOTAL, np)) < 0)
-                return;
-        }
-        for (int k = 0; k < 2; k++) {
-            int i = (r + k) % 2;
-            if ((z[i] = bench_hs_forked(s[i]->port, pool, PATH, 0, HS_FEW, HS_TOTAL, np)) < 0)
-                return;
-        }
-        for (int i = 0; i < 2; i++) {
-            if (x[i] > ka[i]) ka[i] = x[i];
-            if (y[i] > nw[i]) nw[i] = y[i];
-            if (z[i] > rt[i]) rt[i] = z[i];
-        }
+    /* the keepalive load's threads on the clients' CPU too (they inherit it) */
+    cpu_set_t all, one;
+    int pinned = client_cpu() >= 0 && sched_getaffinity(0, sizeof all, &all) == 0;
+    if (pinned) {
+        CPU_ZERO(&one);
+        CPU_SET(client_cpu(), &one);
+        pinned = sched_setaffinity(0, sizeof one, &one) == 0;
     }
-    ratio_row("nginx keepalive mTLS req/s, module / ssl_verify_client+ssl_crl only",
-              ka[1], ka[0], "req/s", ">= 0.99", 0.99);
-    char fig[160];
-    snprintf(fig, sizeof fig, "nginx full handshakes/s, new clients, %d procs, module / ssl_verify_client+ssl_crl", np);
-    ratio_row(fig, nw[1], nw[0], "hs/s", ">= 1.00", 1.00);
-    snprintf(fig, sizeof fig, "nginx full handshakes/s, returning clients, %d procs, module / ssl_verify_client+ssl_crl", np);
-    ratio_row(fig, rt[1], rt[0], "hs/s", ">= 1.10", 1.10);
+    struct results res;
+    int rc = run_rounds(s, pool, cert, key, np, &res);
+    if (pinned)
+        (void)sched_setaffinity(0, sizeof all, &all);
+    if (rc == 0)
+        report(&res, np);
 }
 
 static void nginx_body(void)
@@ -245,13 +355,13 @@ static void nginx_body(void)
     struct bench_pool pool;
     char *realm = NULL;
     struct srv base = { 0 }, mod = { 0 };
-    int ok = bench_pool_make(&pool, HS_FIRST + HS_ROUNDS * HS_TOTAL) == 0;
+    int ok = bench_pool_make(&pool, HS_FIRST + 2 * HS_ROUNDS * HS_TOTAL) == 0;
     if (ok && (!(realm = bench_pool_realm(&pool, "invoice-readonly user=bench")) ||
                !(realm = strjoin_free(bench_strf("\"" CLIENT_DN "\" invoice-readonly user=crm\n"),
                                       realm))))
         ok = 0;
-    ok = ok && srv_start(&base, nginx, NULL, realm) == 0;
-    ok = ok && srv_start(&mod, nginx, module, realm) == 0;
+    ok = ok && srv_start(&base, nginx, NULL, realm, &pool) == 0;
+    ok = ok && srv_start(&mod, nginx, module, realm, &pool) == 0;
     ok = ok && sanity(&base, &mod, cert, key) == 0;
     if (ok)
         measure(&base, &mod, &pool, cert, key);

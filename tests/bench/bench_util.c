@@ -1,6 +1,7 @@
 /* Helpers of the benchmark program (bench.h): timing, the table, files. */
 #define _GNU_SOURCE
 #include "bench.h"
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -222,4 +223,39 @@ int bench_in_check(const char *name, void (*fn)(void))
     }
     srunner_free(sr);
     return failed ? -1 : 0;
+}
+
+pid_t bench_child_of(pid_t parent)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t found = -1;
+    while (d && found < 0 && (e = readdir(d)) != NULL) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        /* "pid (comm) state ppid ...": comm may hold spaces, so from the last ')' */
+        char *rp = strrchr(buf, ')');
+        int ppid = -1;
+        if (rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == parent)
+            found = (pid_t)atoi(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+double bench_cpu_of(pid_t pid)
+{
+    clockid_t id;
+    struct timespec ts;
+    if (pid <= 0 || clock_getcpuclockid(pid, &id) != 0 || clock_gettime(id, &ts) != 0)
+        return -1;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
