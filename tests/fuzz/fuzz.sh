@@ -4,7 +4,7 @@
 #   fuzz.sh build          compile the library with clang into
 #                          tests/fuzz/libfuzzcore.a and link each target
 #   fuzz.sh run SECONDS    build, then run each target SECONDS seconds,
-#                          one after the other; print execs, exec/s,
+#                          as many at once as there are CPUs; print execs, exec/s,
 #                          coverage and crashes per target
 #   fuzz.sh check SECONDS  the same, and fail on any crash, leak, UB or
 #                          timeout; writes tests/check-fuzz.log/.trs
@@ -91,6 +91,40 @@ build() {
 # stat NAME LOG: a libFuzzer final statistic.
 stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -n 1; }
 
+# run_one TARGET: fuzzes it for $secs, then writes its summary line to
+# $out/fuzz_TARGET.line and 0 or 1 (a crash) to $out/fuzz_TARGET.rc.
+run_one() {
+    t=$1
+    mkdir -p "$out/corpus-run/$t"
+    set -- "$out/corpus-run/$t" "$src/tests/fuzz/corpus/$t"
+    [ -d "$out/gen/$t" ] && set -- "$@" "$out/gen/$t"
+    dict=""
+    [ -f "$src/tests/fuzz/$t.dict" ] && dict="-dict=$src/tests/fuzz/$t.dict"
+    tlog="$out/fuzz_$t.log"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    "./$out/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$out/artifacts/$t-" $dict "$@" \
+        > "$tlog" 2>&1
+    rc=$?
+    execs=$(stat number_of_executed_units "$tlog")
+    eps=$(stat average_exec_per_sec "$tlog")
+    last=$(grep -E '^#[0-9]+' "$tlog" | tail -n 1)
+    cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+    ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
+    corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
+    crashes=0
+    what=""
+    if [ $rc -ne 0 ]; then
+        crashes=1
+        art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$tlog" | tail -n 1)
+        what=" ($(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' "$tlog" |
+                sed 's/^.*ERROR: //') -> ${art:-see $tlog})"
+    fi
+    printf '%-12s %10s %8s %7s %7s %7s %s%s\n' "$t" "${execs:-?}" "${eps:-?}" \
+           "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" "$what" > "$out/fuzz_$t.line"
+    echo "$crashes" > "$out/fuzz_$t.rc"
+}
+
 run_all() {
     # Generated seeds: the test PKI in every format, DER names.
     if [ -n "${CERTROLE_PKI:-}" ] && [ -d "$CERTROLE_PKI" ]; then
@@ -98,40 +132,31 @@ run_all() {
             "$CERTROLE_PKI" "$out/gen" || note "could not generate certificate seeds"
     fi
     mkdir -p "$out/artifacts"
+    # As many targets at once as there are CPUs (each fuzzer is one
+    # process), in batches: the same time per target, less in all.
+    ncpu=$(nproc 2>/dev/null || echo 1)
+    batch=0
+    for t in $FUZZ_TARGETS; do
+        rm -f "$out/fuzz_$t.line" "$out/fuzz_$t.rc"
+        run_one "$t" &
+        batch=$((batch + 1))
+        if [ "$batch" -ge "$ncpu" ]; then
+            wait
+            batch=0
+        fi
+    done
+    wait
     failed=0 total=0 nfail=0
     summary=""
     printf '%-12s %10s %8s %7s %7s %7s %s\n' target execs exec/s cov ft corpus crashes
     for t in $FUZZ_TARGETS; do
         total=$((total + 1))
-        mkdir -p "$out/corpus-run/$t"
-        set -- "$out/corpus-run/$t" "$src/tests/fuzz/corpus/$t"
-        [ -d "$out/gen/$t" ] && set -- "$@" "$out/gen/$t"
-        dict=""
-        [ -f "$src/tests/fuzz/$t.dict" ] && dict="-dict=$src/tests/fuzz/$t.dict"
-        tlog="$out/fuzz_$t.log"
-        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-        "./$out/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-            -print_final_stats=1 -artifact_prefix="$out/artifacts/$t-" $dict "$@" \
-            > "$tlog" 2>&1
-        rc=$?
-        execs=$(stat number_of_executed_units "$tlog")
-        eps=$(stat average_exec_per_sec "$tlog")
-        last=$(grep -E '^#[0-9]+' "$tlog" | tail -n 1)
-        cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
-        ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
-        corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
-        crashes=0
-        what=""
-        if [ $rc -ne 0 ]; then
-            crashes=1
+        line=$(cat "$out/fuzz_$t.line" 2>/dev/null) ||
+            line=$(printf '%-12s (no result: the run did not finish)' "$t")
+        if [ "$(cat "$out/fuzz_$t.rc" 2>/dev/null)" != 0 ]; then
             failed=1
             nfail=$((nfail + 1))
-            art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$tlog" | tail -n 1)
-            what=" ($(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' "$tlog" |
-                    sed 's/^.*ERROR: //') -> ${art:-see $tlog})"
         fi
-        line=$(printf '%-12s %10s %8s %7s %7s %7s %s%s' "$t" "${execs:-?}" "${eps:-?}" \
-               "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" "$what")
         echo "$line"
         summary="$summary$line
 "
