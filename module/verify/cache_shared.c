@@ -500,3 +500,17 @@ size_t cr_shcache_test_capacity(const struct cr_shcache *sc, size_t *per_shard)
     *per_shard = sc ? sc->per_shard : 0;
     return sc ? sc->per_shard * sc->nshards : 0;
 }
+
+int cr_shcache_test_decode(certrole_result *r, const unsigned char *data, size_t len)
+{
+    return decode(r, data, len);
+}
+
+int cr_shcache_test_seal(struct cr_shcache *sc, const unsigned char key[CR_SHCACHE_KEY], size_t len)
+{
+    struct slot *s = sc ? find(sc, shard_of(sc, key), key) : NULL;
+    if (!s || len > sizeof s->data)
+        return -1;
+    s->len = (uint32_t)len;
+    return slot_sum(s, s->sum);
+}

@@ -16,4 +16,14 @@ void *cr_shcache_test_slot(struct cr_shcache *sc, const unsigned char key[CR_SHC
 
 /* Slots in all, and per shard. */
 size_t cr_shcache_test_capacity(const struct cr_shcache *sc, size_t *per_shard);
+
+/* decode(): fills r from exactly len bytes of an entry's value; 0, or -1
+ * when they are not one well-formed value. */
+int cr_shcache_test_decode(certrole_result *r, const unsigned char *data, size_t len);
+
+/* Gives the slot holding key a value of len bytes (written by the test
+ * at its data offset) and the checksum a store would: an entry the
+ * checksum no longer guards against. 0, or -1 when absent or too long. */
+int cr_shcache_test_seal(struct cr_shcache *sc, const unsigned char key[CR_SHCACHE_KEY],
+                         size_t len);
 #endif
