@@ -20,6 +20,8 @@ void bench_row(const char *figure, const char *measured, const char *target, int
 /* A row that could not be measured (missing server etc.), with why. */
 void bench_skip(const char *figure, const char *target, const char *why);
 /* An informational row with no target (a baseline shown for context). */
+/* A row that is no target: a ceiling or a reference, 'what' says which. */
+void bench_info(const char *figure, const char *measured, const char *what);
 void bench_skip_info(const char *figure, const char *measured);
 /* Records an error (printed at once); main() exits 1 if any happened. */
 void bench_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

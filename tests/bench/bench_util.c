@@ -37,6 +37,12 @@ void bench_skip(const char *figure, const char *target, const char *why)
     fflush(stdout);
 }
 
+void bench_info(const char *figure, const char *measured, const char *what)
+{
+    printf("| %-58s | %-34s | %-14s | %-4s |\n", figure, measured, what, "-");
+    fflush(stdout);
+}
+
 void bench_skip_info(const char *figure, const char *measured)
 {
     printf("| %-58s | %-34s | %-14s | %-4s |\n", figure, measured, "(baseline)", "-");
