@@ -81,7 +81,12 @@ static int connect_one(const struct addrinfo *ai, int wait_ms)
     int err = errno;
     if (err == EINPROGRESS) {
         struct pollfd p = { .fd = fd, .events = POLLOUT };
-        int n = poll(&p, 1, wait_ms > 0 ? wait_ms : 0);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int n, left = wait_ms;
+        /* a signal is not the connection's answer: wait out the rest */
+        while ((n = poll(&p, 1, left > 0 ? left : 0)) < 0 && errno == EINTR)
+            left = wait_ms - (int)(elapsed(&t0) * 1000);
         socklen_t len = sizeof err;
         if (n == 0)
             err = ETIMEDOUT;
@@ -160,15 +165,21 @@ static OCSP_RESPONSE *exchange(const struct cr_ocsp_query *q, OCSP_REQUEST *req,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!(conn = connect_bounded(q, host, port, &t0, a)))
         goto done;
-    /* What is left of the deadline, whole seconds, at least one. */
+    /* What is left of the deadline, rounded up to whole seconds (OpenSSL's
+     * client keeps its deadline in seconds); none left is a timeout. */
     int left = q->timeout - (int)elapsed(&t0);
+    if (elapsed(&t0) >= q->timeout || left <= 0) {
+        fail(a, CR_OCSP_WHY_TIMEOUT, "OCSP responder %s: no answer within the timeout of %d s "
+             "(connecting took all of it)", q->url, q->timeout);
+        goto done;
+    }
     ERR_clear_error();
     /* The connection given as both ends: OpenSSL's client then sends and
      * reads on it under the deadline, connecting nothing itself (so no
      * proxy from the process environment either). */
     in = OSSL_HTTP_transfer(NULL, host, port, path, 0, NULL, NULL, conn, conn, NULL, NULL, 0,
                             NULL, "application/ocsp-request", body, "application/ocsp-response",
-                            1, CR_OCSP_MAX_RESPONSE, left > 0 ? left : 1, 0);
+                            1, CR_OCSP_MAX_RESPONSE, left, 0);
     if (!in) {
         double t = elapsed(&t0);
         ossl_reasons(why, sizeof why);
