@@ -51,17 +51,14 @@ ngx_http_certrole_is_reserved(ngx_table_elt_t *h)
 }
 
 
-/* Removes every client-sent header certrole owns. The list is rebuilt only
- * when such a header is present, so the common case allocates nothing. */
-ngx_int_t
-ngx_http_certrole_strip(ngx_http_request_t *r)
+/* Whether the client sent any header certrole owns. */
+static ngx_uint_t
+ngx_http_certrole_has_reserved(ngx_http_request_t *r)
 {
-    ngx_array_t       keep;
     ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *nh;
-    ngx_uint_t        i, found;
+    ngx_table_elt_t  *h;
+    ngx_uint_t        i;
 
-    found = 0;
     part = &r->headers_in.headers.part;
     h = part->elts;
     for (i = 0; /* void */; i++) {
@@ -77,19 +74,23 @@ ngx_http_certrole_strip(ngx_http_request_t *r)
             }
         }
         if (ngx_http_certrole_is_reserved(&h[i])) {
-            found = 1;
-            break;
+            return 1;
         }
     }
+    return 0;
+}
 
-    if (!found) {
-        return NGX_OK;
-    }
 
-    /* Keep the others in order, then refill the list in place (an
-     * ngx_list_t must not be copied: its "last" points into itself). The
-     * old elements stay valid in the pool for the pointers in headers_in. */
-    if (ngx_array_init(&keep, r->pool, 20, sizeof(ngx_table_elt_t))
+/* The client's headers other than certrole's, in order, into keep (an
+ * array of ngx_table_elt_t made here); each dropped one is logged. */
+static ngx_int_t
+ngx_http_certrole_keep_others(ngx_http_request_t *r, ngx_array_t *keep)
+{
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *nh;
+    ngx_uint_t        i;
+
+    if (ngx_array_init(keep, r->pool, 20, sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -115,11 +116,34 @@ ngx_http_certrole_strip(ngx_http_request_t *r)
                           &h[i].key);
             continue;
         }
-        nh = ngx_array_push(&keep);
+        nh = ngx_array_push(keep);
         if (nh == NULL) {
             return NGX_ERROR;
         }
         *nh = h[i];
+    }
+    return NGX_OK;
+}
+
+
+/* Removes every client-sent header certrole owns. The list is rebuilt only
+ * when such a header is present, so the common case allocates nothing. */
+ngx_int_t
+ngx_http_certrole_strip(ngx_http_request_t *r)
+{
+    ngx_array_t       keep;
+    ngx_table_elt_t  *h, *nh;
+    ngx_uint_t        i;
+
+    if (!ngx_http_certrole_has_reserved(r)) {
+        return NGX_OK;
+    }
+
+    /* Keep the others in order, then refill the list in place (an
+     * ngx_list_t must not be copied: its "last" points into itself). The
+     * old elements stay valid in the pool for the pointers in headers_in. */
+    if (ngx_http_certrole_keep_others(r, &keep) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ngx_list_init(&r->headers_in.headers, r->pool, keep.nelts + 8,

@@ -256,14 +256,72 @@ ngx_http_certrole_handshake_verdict(ngx_http_request_t *r)
 }
 
 
+/* The verdict's field a variable names (data), or NULL. */
+static const char *
+ngx_http_certrole_field(ngx_http_certrole_req_ctx_t *rctx, uintptr_t data)
+{
+    const certrole_result  *res;
+
+    res = rctx->res;
+    if (data == NGX_HTTP_CERTROLE_VAR_CODE) {
+        return certrole_code_name(rctx->code);
+    }
+    if (res == NULL) {
+        return NULL;
+    }
+
+    switch (data) {
+    case NGX_HTTP_CERTROLE_VAR_USER:        return certrole_result_user(res);
+    case NGX_HTTP_CERTROLE_VAR_SUBJECT:     return certrole_result_subject(res);
+    case NGX_HTTP_CERTROLE_VAR_SPIFFE_ID:   return certrole_result_spiffe_id(res);
+    case NGX_HTTP_CERTROLE_VAR_SKI:         return certrole_result_ski(res);
+    case NGX_HTTP_CERTROLE_VAR_ISSUER:      return certrole_result_issuer(res);
+    case NGX_HTTP_CERTROLE_VAR_SERIAL:      return certrole_result_serial(res);
+    case NGX_HTTP_CERTROLE_VAR_FINGERPRINT: return certrole_result_fingerprint(res);
+    default:                                return NULL;
+    }
+}
+
+
+/* $certrole_roles: the roles, comma-separated. */
+static ngx_int_t
+ngx_http_certrole_roles_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, const certrole_result *res)
+{
+    size_t   i, n, len;
+    u_char  *p;
+
+    n = certrole_result_role_count(res);
+    len = 0;
+    for (i = 0; i < n; i++) {
+        len += ngx_strlen(certrole_result_role(res, i)) + 1;
+    }
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+    v->data = p;
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+        p = ngx_cpymem(p, certrole_result_role(res, i),
+                       ngx_strlen(certrole_result_role(res, i)));
+    }
+    v->len = p - v->data;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_certrole_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     ngx_http_certrole_req_ctx_t  *rctx;
     const char                   *s;
-    size_t                        i, n, len;
-    u_char                       *p;
 
     rctx = ngx_http_get_module_ctx(r, ngx_http_certrole_module);
     if (rctx == NULL) {
@@ -274,8 +332,6 @@ ngx_http_certrole_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    s = NULL;
-
     if (data > NGX_HTTP_CERTROLE_VAR_SAN) {
         if (rctx->res == NULL) {
             v->not_found = 1;
@@ -285,68 +341,11 @@ ngx_http_certrole_variable(ngx_http_request_t *r,
             (certrole_san_type) (data - NGX_HTTP_CERTROLE_VAR_SAN));
     }
 
-    switch (data) {
-
-    case NGX_HTTP_CERTROLE_VAR_CODE:
-        s = certrole_code_name(rctx->code);
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_USER:
-        s = rctx->res ? certrole_result_user(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_SUBJECT:
-        s = rctx->res ? certrole_result_subject(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_SPIFFE_ID:
-        s = rctx->res ? certrole_result_spiffe_id(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_SKI:
-        s = rctx->res ? certrole_result_ski(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_ISSUER:
-        s = rctx->res ? certrole_result_issuer(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_SERIAL:
-        s = rctx->res ? certrole_result_serial(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_FINGERPRINT:
-        s = rctx->res ? certrole_result_fingerprint(rctx->res) : NULL;
-        break;
-
-    case NGX_HTTP_CERTROLE_VAR_ROLES:
-        if (rctx->res == NULL) {
-            break;
-        }
-        n = certrole_result_role_count(rctx->res);
-        len = 0;
-        for (i = 0; i < n; i++) {
-            len += ngx_strlen(certrole_result_role(rctx->res, i)) + 1;
-        }
-        p = ngx_pnalloc(r->pool, len + 1);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-        v->data = p;
-        for (i = 0; i < n; i++) {
-            if (i) {
-                *p++ = ',';
-            }
-            p = ngx_cpymem(p, certrole_result_role(rctx->res, i),
-                           ngx_strlen(certrole_result_role(rctx->res, i)));
-        }
-        v->len = p - v->data;
-        v->valid = 1;
-        v->no_cacheable = 1;
-        v->not_found = 0;
-        return NGX_OK;
+    if (data == NGX_HTTP_CERTROLE_VAR_ROLES && rctx->res != NULL) {
+        return ngx_http_certrole_roles_value(r, v, rctx->res);
     }
 
+    s = ngx_http_certrole_field(rctx, data);
     if (s == NULL) {
         v->not_found = 1;
         return NGX_OK;
