@@ -249,34 +249,87 @@ done:
     free(pem);
 }
 
-int main(int argc, char **argv)
+struct opts {
+    const char *policy, *listen_on, *logto, *stats_path;
+};
+
+/* Reads the command line into o: 0, or the exit status to leave with
+ * (0 for -h, 2 for a usage error or no policy). */
+static int parse_args(int argc, char **argv, struct opts *o, int *exit_status)
 {
-    const char *policy = getenv("CERTROLE_POLICY"), *listen_on = NULL, *logto = NULL;
-    const char *stats_path = NULL;
     int opt;
+    o->policy = getenv("CERTROLE_POLICY");
+    o->listen_on = o->logto = o->stats_path = NULL;
     while ((opt = getopt(argc, argv, "p:s:l:S:h")) != -1) {
         switch (opt) {
-        case 'p': policy = optarg; break;
-        case 's': listen_on = optarg; break;
-        case 'l': logto = optarg; break;
-        case 'S': stats_path = optarg; break;
+        case 'p': o->policy = optarg; break;
+        case 's': o->listen_on = optarg; break;
+        case 'l': o->logto = optarg; break;
+        case 'S': o->stats_path = optarg; break;
         default:
             fprintf(stderr, "usage: %s [-p POLICY] [-s SOCKET|:PORT] [-l FILE|-] [-S FILE]\n",
                     argv[0]);
-            return opt == 'h' ? 0 : 2;
+            *exit_status = opt == 'h' ? 0 : 2;
+            return -1;
         }
     }
-    if (!policy || !*policy) {
+    if (!o->policy || !*o->policy) {
         fprintf(stderr, "certrole-fcgi-authorizer: no policy (-p or CERTROLE_POLICY)\n");
-        return 2;
+        *exit_status = 2;
+        return -1;
     }
+    return 0;
+}
 
-    if (log_open(logto) != 0)
+/* Files that changed on disk are applied before the next request. */
+static void reload_if_changed(certrole_ctx *ctx)
+{
+    int reloaded = 0;
+    char *rerr = NULL;
+    if (certrole_reload_if_changed(ctx, &reloaded, &rerr) != CERTROLE_OK)
+        alog(LOG_ERR, "reload failed, keeping the previous policy: %s", rerr ? rerr : "?");
+    else if (reloaded)
+        alog(LOG_NOTICE, "policy reloaded");
+    certrole_free(rerr);
+}
+
+/* Answers requests on listen_on (NULL: the socket lighttpd passed as fd
+ * 0) until libfcgi stops accepting: 0, or 1 when it cannot start. */
+static int serve(certrole_ctx *ctx, const char *listen_on)
+{
+    if (FCGX_Init() != 0) {
+        fprintf(stderr, "certrole-fcgi-authorizer: FCGX_Init failed\n");
+        return 1;
+    }
+    int sock = 0;
+    if (listen_on && (sock = FCGX_OpenSocket(listen_on, 64)) < 0) {
+        fprintf(stderr, "certrole-fcgi-authorizer: cannot listen on %s\n", listen_on);
+        return 1;
+    }
+    FCGX_Request req;
+    if (FCGX_InitRequest(&req, sock, 0) != 0)
+        return 1;
+    while (FCGX_Accept_r(&req) >= 0) {
+        reload_if_changed(ctx);
+        handle(ctx, &req);
+        FCGX_Finish_r(&req);
+    }
+    FCGX_Free(&req, 1);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    int status = 0;
+    if (parse_args(argc, argv, &o, &status) != 0)
+        return status;
+    if (log_open(o.logto) != 0)
         return 2;
 
     certrole_ctx *ctx = NULL;
     char *err = NULL;
-    certrole_code rc = certrole_open(&ctx, policy, &err);
+    certrole_code rc = certrole_open(&ctx, o.policy, &err);
     if (rc != CERTROLE_OK) {
         /* stderr as well: whoever started us by hand should see it */
         fprintf(stderr, "certrole-fcgi-authorizer: %s\n", err ? err : certrole_strerror(rc));
@@ -286,8 +339,8 @@ int main(int argc, char **argv)
     }
     certrole_set_log(ctx, log_sink, NULL);
     /* Before anything starts a thread: they all inherit SIGUSR1 blocked. */
-    if (stats_path && stats_file_start(ctx, stats_path) != 0) {
-        fprintf(stderr, "certrole-fcgi-authorizer: -S %s: %s\n", stats_path, strerror(errno));
+    if (o.stats_path && stats_file_start(ctx, o.stats_path) != 0) {
+        fprintf(stderr, "certrole-fcgi-authorizer: -S %s: %s\n", o.stats_path, strerror(errno));
         stats_file_stop();
         certrole_close(ctx);
         return 1;
@@ -297,45 +350,8 @@ int main(int argc, char **argv)
      * accept(), so a flag would never be seen; nothing needs flushing. */
     signal(SIGPIPE, SIG_IGN);
 
-    if (FCGX_Init() != 0) {
-        fprintf(stderr, "certrole-fcgi-authorizer: FCGX_Init failed\n");
-        stats_file_stop();
-        certrole_close(ctx);
-        return 1;
-    }
-    int sock = 0;
-    if (listen_on) {
-        sock = FCGX_OpenSocket(listen_on, 64);
-        if (sock < 0) {
-            fprintf(stderr, "certrole-fcgi-authorizer: cannot listen on %s\n", listen_on);
-            stats_file_stop();
-            certrole_close(ctx);
-            return 1;
-        }
-    }
-    FCGX_Request req;
-    if (FCGX_InitRequest(&req, sock, 0) != 0) {
-        stats_file_stop();
-        certrole_close(ctx);
-        return 1;
-    }
-
-    while (FCGX_Accept_r(&req) >= 0) {
-        {
-            int reloaded = 0;
-            char *rerr = NULL;
-            if (certrole_reload_if_changed(ctx, &reloaded, &rerr) != CERTROLE_OK)
-                alog(LOG_ERR, "reload failed, keeping the previous policy: %s",
-                     rerr ? rerr : "?");
-            else if (reloaded)
-                alog(LOG_NOTICE, "policy reloaded");
-            certrole_free(rerr);
-        }
-        handle(ctx, &req);
-        FCGX_Finish_r(&req);
-    }
-    FCGX_Free(&req, 1);
+    status = serve(ctx, o.listen_on);
     stats_file_stop();
     certrole_close(ctx);
-    return 0;
+    return status;
 }
