@@ -3,6 +3,7 @@
 #include "slapd_fixture.h"
 #include "testutil.h"
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -394,10 +395,47 @@ void lf_stop(struct lf_slapd *s)
     s->log = NULL;
 }
 
+/* Whether every thread of pid is stopped ('T' in /proc/PID/task/TID/stat). */
+static int all_threads_stopped(pid_t pid)
+{
+    char tasks[64];
+    snprintf(tasks, sizeof tasks, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(tasks);
+    if (!d)
+        return 0;
+    int stopped = 1, seen = 0;
+    struct dirent *e;
+    while (stopped && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[384], buf[512], state = '?';
+        snprintf(path, sizeof path, "%s/%s/stat", tasks, e->d_name);
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        char *rp = strrchr(buf, ')');   /* the name may hold anything */
+        if (rp && sscanf(rp + 1, " %c", &state) == 1)
+            seen++;
+        stopped = state == 'T';
+    }
+    closedir(d);
+    return stopped && seen > 0;
+}
+
 void lf_freeze(struct lf_slapd *s, int frozen)
 {
     ck_assert(s->pid > 0);
     ck_assert(kill(-s->pid, frozen ? SIGSTOP : SIGCONT) == 0);
+    if (!frozen)
+        return;
+    /* A stop is not instant for a threaded process: one thread takes the
+     * signal and stops the others, and under load a thread woken by a
+     * request can answer it first. Frozen means every thread stopped. */
+    for (int i = 0; i < 5000 && !all_threads_stopped(s->pid); i++)
+        usleep(1000);
+    ck_assert_msg(all_threads_stopped(s->pid), "slapd (pid %d) did not stop", (int)s->pid);
 }
 
 int lf_log_count(const struct lf_slapd *s, const char *needle)
