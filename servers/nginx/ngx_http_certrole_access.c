@@ -103,6 +103,22 @@ ngx_http_certrole_set_peer(ngx_connection_t *c, certrole_result *res)
 }
 
 
+/* Fills an entry for res. The pool holds the entry's lazy values and must
+ * live as long as res: the connection's for a cached entry, the request's
+ * for one kept for a single request (its result is freed with that pool). */
+static void
+ngx_http_certrole_entry_init(ngx_http_certrole_entry_t *e, ngx_connection_t *c,
+    certrole_ctx *ctx, certrole_result *res, ngx_pool_t *pool)
+{
+    ngx_http_certrole_set_peer(c, res);
+
+    ngx_memzero(e, sizeof(*e));
+    e->ctx = ctx;
+    e->res = res;
+    e->pool = pool;
+}
+
+
 ngx_http_certrole_entry_t *
 ngx_http_certrole_conn_find(SSL *ssl, certrole_ctx *ctx)
 {
@@ -153,12 +169,7 @@ ngx_http_certrole_conn_keep(ngx_connection_t *c, SSL *ssl, certrole_ctx *ctx,
         e = &cc->e[cc->n++];
     }
 
-    ngx_http_certrole_set_peer(c, res);
-
-    ngx_memzero(e, sizeof(*e));
-    e->ctx = ctx;
-    e->res = res;
-    e->pool = c->pool;
+    ngx_http_certrole_entry_init(e, c, ctx, res, c->pool);
     return e;
 }
 
@@ -207,12 +218,7 @@ ngx_http_certrole_lookup(ngx_http_request_t *r, certrole_ctx *ctx,
     }
     cln->handler = ngx_http_certrole_free_result;
     cln->data = res;
-    ngx_http_certrole_set_peer(c, res);
-
-    ngx_memzero(tmp, sizeof(*tmp));
-    tmp->ctx = ctx;
-    tmp->res = res;
-    tmp->pool = r->pool;
+    ngx_http_certrole_entry_init(tmp, c, ctx, res, r->pool);
     return tmp;
 }
 
