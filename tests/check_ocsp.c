@@ -86,6 +86,22 @@ START_TEST(good_revoked_unknown)
 }
 END_TEST
 
+/* A responder named by host name: every address it resolves to is tried
+ * in turn (localhost may give ::1 first, where nothing listens). */
+START_TEST(responder_by_host_name)
+{
+    int port = tu_free_port();
+    pid_t pid = ou_responder(pki, port, "rsp");
+    char *t = tu_strf("ocsp=leaf ocsp-url=http://localhost:%d/", port);
+    certrole_ctx *ctx = open_ctx(t, NULL);
+    ck_assert_int_eq(verify(ctx, "good", NULL), CERTROLE_OK);
+    ck_assert_int_eq(verify(ctx, "revoked", NULL), CERTROLE_E_REVOKED);
+    certrole_close(ctx);
+    tu_stop(pid);
+    free(t);
+}
+END_TEST
+
 /* Without ocsp-url the certificate's authorityInfoAccess names the responder;
  * without ocsp= nothing is asked (the old behaviour: revoked passes). */
 START_TEST(aia_url_and_off)
@@ -422,6 +438,7 @@ static Suite *suite(void)
     tcase_add_test(tc, aia_url_and_off);
     tcase_add_test(tc, chain_checks_the_intermediate);
     tcase_add_test(tc, responder_down);
+    tcase_add_test(tc, responder_by_host_name);
     tcase_add_test(tc, silent_responder_times_out);
     tcase_add_test(tc, unauthorised_signer);
     tcase_add_test(tc, stale_other_and_nonceless_answers);
