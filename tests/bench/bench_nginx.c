@@ -59,13 +59,42 @@ struct srv {
     "    }\n" \
     "}\n"
 
-/* With two CPUs or more, nginx's one worker runs on CPU 0 and the
- * handshake clients on CPU 1 (bench_hs): a full handshake costs the
- * client about as much as the server, and sharing CPUs with the clients
- * would measure the machine, not the server. -1: no pinning. */
+/* With two CPUs or more to run on, nginx's one worker gets the first and
+ * the clients the second (bench_hs): a full handshake costs the client
+ * about as much as the server, and sharing CPUs with the clients would
+ * measure the machine, not the server. The n-th CPU this process may use
+ * (0-based), or -1 when there is none: then nothing is pinned. */
+static int usable_cpu(int n)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < 2)
+        return -1;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, &set) && n-- == 0)
+            return cpu;
+    return -1;
+}
+
+/* Decided once, before measure() pins this process to it. */
 static int client_cpu(void)
 {
-    return sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 1 : -1;
+    static int cpu = -2;
+    if (cpu == -2)
+        cpu = usable_cpu(1);
+    return cpu;
+}
+
+/* "worker_cpu_affinity MASK;" for the worker's CPU, or "" (malloc'd). */
+static char *worker_pin(void)
+{
+    int cpu = usable_cpu(0);
+    if (cpu < 0 || client_cpu() < 0 || cpu > 63)
+        return strdup("");
+    char mask[66];
+    for (int i = 0; i <= cpu; i++)
+        mask[i] = i == 0 ? '1' : '0';   /* the rightmost digit is CPU 0 */
+    mask[cpu + 1] = '\0';
+    return bench_strf("worker_cpu_affinity %s;\n", mask);
 }
 
 /* verify 0: a server that checks no client chain ("optional_no_ca" and
@@ -97,12 +126,12 @@ static int srv_start(struct srv *s, const char *nginx, const char *module, const
     char *cp = module ? bench_strf("    certrole_policy %s;\n", pol) : strdup("");
     char *on = module ? strdup("        certrole on;\n") : strdup("");
     char *req = module ? strdup("            certrole_require admin;\n") : strdup("");
-    const char *pin = client_cpu() >= 0 ? "worker_cpu_affinity 01;\n" : "";
+    char *pin = worker_pin();
     char *vc = verify ? bench_strf("        ssl_verify_client on;\n"
                                    "        ssl_client_certificate %s/ca-file.pem;\n"
                                    "        ssl_crl %s/crl.pem;\n", pki, pki)
                       : strdup("        ssl_verify_client optional_no_ca;\n");
-    char *conf = bench_strf(CONF_FMT, lm ? lm : "", d, d, pin, d, d, d, d, d, cp ? cp : "",
+    char *conf = bench_strf(CONF_FMT, lm ? lm : "", d, d, pin ? pin : "", d, d, d, d, d, cp ? cp : "",
                             s->port, pki, pki, d, d, vc ? vc : "", on ? on : "", d,
                             req ? req : "");
     char *confp = bench_strf("%s/nginx.conf", d), *log = bench_strf("%s/stderr.log", d);
@@ -137,7 +166,7 @@ static int srv_start(struct srv *s, const char *nginx, const char *module, const
 out:
     free(www); free(page); free(adm); free(admpage); free(realm); free(pol); free(policy);
     free(lm); free(cp); free(on); free(req); free(conf); free(confp); free(log);
-    free(ecc); free(eck); free(vc);
+    free(ecc); free(eck); free(vc); free(pin);
     return rc;
 }
 
