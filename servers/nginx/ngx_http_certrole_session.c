@@ -106,8 +106,10 @@ ngx_http_certrole_session_sid_ctx(SSL_CTX *ctx, const u_char *id)
  * than a verification does. The session does not change under a
  * connection (nginx refuses renegotiation). */
 typedef struct {
-    ngx_uint_t  state;
-    u_char      id[NGX_HTTP_CERTROLE_ID_LEN];
+    ngx_uint_t       state;
+    u_char           id[NGX_HTTP_CERTROLE_ID_LEN];
+    STACK_OF(X509)  *chain;     /* a resumed session's kept intermediates,
+                                   parsed once, or NULL */
 } ngx_http_certrole_session_seen_t;
 
 static int  ngx_http_certrole_session_seen_index = -1;
@@ -136,7 +138,7 @@ ngx_http_certrole_session_seen_get(ngx_connection_t *c, SSL *ssl,
     if (seen != NULL) {
         return seen;
     }
-    seen = ngx_palloc(c->pool, sizeof(*seen));
+    seen = ngx_pcalloc(c->pool, sizeof(*seen));
     if (seen == NULL
         || !SSL_set_ex_data(ssl, ngx_http_certrole_session_seen_index, seen))
     {
@@ -147,16 +149,36 @@ ngx_http_certrole_session_seen_get(ngx_connection_t *c, SSL *ssl,
 }
 
 
+static void
+ngx_http_certrole_session_seen_free(void *data)
+{
+    ngx_http_certrole_session_seen_t  *seen = data;
+
+    sk_X509_pop_free(seen->chain, X509_free);
+    seen->chain = NULL;
+}
+
+
 static ngx_http_certrole_session_seen_t *
 ngx_http_certrole_session_seen(ngx_connection_t *c, SSL *ssl)
 {
     ngx_http_certrole_session_seen_t  *seen;
     ngx_uint_t                         made;
+    ngx_pool_cleanup_t                *cln;
 
     seen = ngx_http_certrole_session_seen_get(c, ssl, &made);
-    if (seen != NULL && made) {
-        seen->state = ngx_http_certrole_session_read(ssl, seen->id, NULL);
+    if (seen == NULL || !made) {
+        return seen;
     }
+    /* Read once, chain included: the post-read check and, on a resumed
+     * connection, the verification both need it. */
+    cln = ngx_pool_cleanup_add(c->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+    seen->state = ngx_http_certrole_session_read(ssl, seen->id, &seen->chain);
+    cln->handler = ngx_http_certrole_session_seen_free;
+    cln->data = seen;
     return seen;
 }
 
@@ -298,15 +320,17 @@ ngx_http_certrole_session_read(SSL *ssl, u_char *id, STACK_OF(X509) **chain)
 STACK_OF(X509) *
 ngx_http_certrole_session_chain(SSL *ssl)
 {
-    STACK_OF(X509)  *chain;
-    u_char           id[NGX_HTTP_CERTROLE_ID_LEN];
+    ngx_connection_t                  *c;
+    ngx_http_certrole_session_seen_t  *seen;
 
-    if (ngx_http_certrole_session_read(ssl, id, &chain)
-        != NGX_HTTP_CERTROLE_SESS_OURS)
+    c = ngx_ssl_get_connection(ssl);
+    seen = c ? ngx_http_certrole_session_seen(c, ssl) : NULL;
+    if (seen == NULL || seen->state != NGX_HTTP_CERTROLE_SESS_OURS
+        || seen->chain == NULL)
     {
         return NULL;
     }
-    return chain;
+    return X509_chain_up_ref(seen->chain);   /* the caller's to free */
 }
 
 
